@@ -1,0 +1,53 @@
+# kubepp: the commands a newcomer needs. See README.md.
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+
+.PHONY: all deps build test test-unit test-asan bench format lint lint-all start clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+build/build.ninja:
+	cmake --preset dev
+
+build-asan/build.ninja:
+	cmake --preset asan
+
+build: deps build/build.ninja
+	cmake --build build -j $(JOBS)
+
+# Every test (unit, integration, e2e), then the unit tests again under ASan+UBSan.
+test: build
+	cd build && ctest --output-on-failure -j $(JOBS) $(CTEST_ARGS)
+	$(MAKE) --no-print-directory test-asan
+
+test-unit: build
+	cd build && ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+test-asan: deps build-asan/build.ninja
+	cmake --build build-asan -j $(JOBS)
+	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
+
+bench: build
+	scripts/run-bench.sh build
+
+format:
+	scripts/lint.sh format
+
+# clang-format check of the whole tree + clang-tidy on files changed since LINT_BASE
+# (default: the merge-base with origin/main, else the last commit).
+lint: build/build.ninja
+	scripts/lint.sh check
+
+lint-all: build/build.ninja
+	scripts/lint.sh all
+
+start: build
+	scripts/start.sh build
+
+clean:
+	rm -rf build build-asan build-tsan build-release

@@ -1,0 +1,33 @@
+#include "cmd/kubepp/roles.h"
+
+#include <array>
+
+namespace kubepp::cmd {
+
+std::span<const Role> Roles() {
+  static constexpr std::array kRoles = {
+      Role{"server", "control plane in one process: apiserver, scheduler, controllers, cloud",
+           nullptr, "issue #9"},
+      Role{"agent", "one worker node: kubelet + kube-proxy (+ its own containerd)", nullptr,
+           "issue #9"},
+      Role{"apiserver", "the Kubernetes API server (REST, watch, the store)", nullptr, "issue #4"},
+      Role{"scheduler", "places pods on nodes", nullptr, "issue #5"},
+      Role{"controller-manager", "control loops: deployments, replicasets, jobs, nodes, ...",
+           nullptr, "issue #6"},
+      Role{"cloud-controller-manager", "routes, load balancers and node life for a provider",
+           nullptr, "issue #9"},
+      Role{"kubelet", "the node agent: runs pods through containerd over CRI", nullptr, "issue #7"},
+      Role{"proxy", "kube-proxy: Service addresses in the kernel (nftables/iptables)", nullptr,
+           "issue #8"},
+      Role{"kubectl", "a kubectl-compatible command-line client", nullptr, "issue #4"},
+      Role{"start", "start a local cluster on this machine (like minikube/kind)", nullptr,
+           "issue #9"},
+      Role{"stop", "stop a local cluster and remove everything it made", nullptr, "issue #9"},
+      Role{"status", "show the state of a local cluster", nullptr, "issue #9"},
+      Role{"image", "build, import and list node images", nullptr, "issue #7"},
+      Role{"version", "print the kubepp version and the Kubernetes API level", &VersionMain, ""},
+  };
+  return kRoles;
+}
+
+}  // namespace kubepp::cmd

@@ -1,0 +1,123 @@
+// The coroutine runtime: one io_context per process, run by a few threads, plus a bounded
+// blocking pool for work that would stall an io thread (SQLite, fsync, iptables-restore,
+// synchronous gRPC, file I/O).
+//
+// Rules (see STYLE.md "Concurrency"):
+// - io threads never block; blocking work goes through `co_await RunBlocking(pool, fn)`.
+// - Coroutines take parameters by value; coroutine lambdas capture nothing.
+// - Stateful components own a strand and are written as single-threaded.
+// - Asio calls use `as_tuple(use_awaitable)`: errors are values, not exceptions.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+namespace kubepp::async {
+
+namespace asio = boost::asio;
+
+template <typename T>
+using Task = asio::awaitable<T>;
+
+constexpr auto kUseAwaitable = asio::as_tuple(asio::use_awaitable);
+
+// Runtime: the process's io_context and the threads that run it.
+// Start() once, Stop() once (from any thread); the destructor stops and joins.
+class Runtime {
+ public:
+  explicit Runtime(int io_threads = 1);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  // Starts the io threads. The io_context stays alive (work guard) until Stop().
+  void Start();
+  // Stops the io_context and joins its threads. Idempotent.
+  void Stop();
+  // Blocks the calling thread until SIGINT or SIGTERM arrives (or Stop() is called).
+  // Returns the signal number, or 0 when stopped.
+  int WaitForSignal();
+
+  asio::io_context& Context() { return io_; }
+  asio::any_io_executor Executor() { return io_.get_executor(); }
+
+ private:
+  asio::io_context io_;               // the one event loop
+  int io_threads_;                    // how many threads run io_
+  std::vector<std::thread> threads_;  // the io threads, while started
+  bool started_ = false;              // Start() was called
+  std::mutex mu_;                     // guards signal_
+  std::condition_variable cv_;        // signalled when signal_ is set
+  int signal_ = -1;                   // -1 until a signal (or 0: Stop()) ends WaitForSignal
+};
+
+// BlockingPool: a bounded pool of threads for blocking work.
+class BlockingPool {
+ public:
+  explicit BlockingPool(int threads) : pool_(static_cast<std::size_t>(threads)) {}
+  ~BlockingPool() { Stop(); }
+  BlockingPool(const BlockingPool&) = delete;
+  BlockingPool& operator=(const BlockingPool&) = delete;
+
+  // Waits for queued work to finish and joins the threads. Idempotent.
+  void Stop() {
+    pool_.stop();
+    pool_.join();
+  }
+  asio::thread_pool::executor_type Executor() { return pool_.get_executor(); }
+
+ private:
+  asio::thread_pool pool_;  // the blocking threads
+};
+
+// Runs `fn()` on `pool` and resumes the calling coroutine on its own executor with the result.
+// `fn` must not throw (STYLE.md: exceptions never cross our interfaces).
+template <typename F>
+Task<std::invoke_result_t<F>> RunBlocking(BlockingPool& pool, F fn) {
+  using R = std::invoke_result_t<F>;
+  auto caller = co_await asio::this_coro::executor;
+  auto pool_ex = pool.Executor();
+  if constexpr (std::is_void_v<R>) {
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [pool_ex, caller](auto handler, F f) mutable {
+          asio::post(pool_ex, [h = std::move(handler), f = std::move(f), caller]() mutable {
+            f();
+            asio::post(caller, std::move(h));
+          });
+        },
+        asio::use_awaitable, std::move(fn));
+  } else {
+    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+        [pool_ex, caller](auto handler, F f) mutable {
+          asio::post(pool_ex, [h = std::move(handler), f = std::move(f), caller]() mutable {
+            R r = f();
+            asio::post(caller, [h = std::move(h), r = std::move(r)]() mutable {
+              std::move(h)(std::move(r));
+            });
+          });
+        },
+        asio::use_awaitable, std::move(fn));
+  }
+}
+
+// Runs `task` to completion on `ex` from a plain (non-io) thread and returns its result.
+// For main() and tests; never call from an io thread of the same executor.
+template <typename T>
+T BlockOn(asio::any_io_executor ex, Task<T> task);
+
+}  // namespace kubepp::async
+
+#include "async/runtime_inl.h"
