@@ -4,6 +4,8 @@
 add_library(kubepp_warnings INTERFACE)
 target_compile_options(kubepp_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+  # Designated initializers leave the rest default on purpose ({.prefix = p}).
+  -Wno-missing-field-initializers
   $<$<BOOL:${KUBEPP_WERROR}>:-Werror>)
 
 # kubepp_library(NAME SOURCES ... [PUBLIC libs...] [PRIVATE libs...])
