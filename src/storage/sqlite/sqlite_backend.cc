@@ -591,16 +591,23 @@ Status SqliteBackend::Init() {
   }
   KUBEPP_ASSIGN_OR_RETURN(checkpointer_, Connection::Open(path, /*create=*/false));
 
+  // Checkpoints: a background thread copies the WAL into the database (PASSIVE: it blocks no
+  // one) every checkpoint_wal_pages new pages. Under a steady write load it never catches the
+  // writer, so the WAL could not restart and would grow without bound: when the WAL reaches
+  // four times the threshold, the writer finishes the checkpoint itself between batches (only
+  // the frames the background pass has not copied yet, so briefly); the next write then
+  // restarts the WAL from its beginning.
   sqlite3_wal_hook(
       w.db(),
       [](void* arg, sqlite3* /*db*/, const char* /*name*/, int pages) -> int {
         auto* self = static_cast<SqliteBackend*>(arg);
-        if (pages >= self->options_.checkpoint_wal_pages) {
+        if (pages < self->wal_pages_) self->wal_signalled_ = 0;  // the WAL restarted
+        self->wal_pages_ = pages;
+        if (pages - self->wal_signalled_ >= self->options_.checkpoint_wal_pages) {
+          self->wal_signalled_ = pages;
           std::lock_guard lock(self->checkpoint_mu_);
-          if (!self->checkpoint_wanted_) {
-            self->checkpoint_wanted_ = true;
-            self->checkpoint_cv_.notify_one();
-          }
+          self->checkpoint_wanted_ = true;
+          self->checkpoint_cv_.notify_one();
         }
         return SQLITE_OK;
       },
@@ -678,6 +685,17 @@ void SqliteBackend::WriterLoop() {
       }
     }
     if (!batch.empty()) RunBatch(batch);
+    if (wal_pages_ >= 4 * options_.checkpoint_wal_pages) {
+      int rc = sqlite3_wal_checkpoint_v2(writer_->db(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                         nullptr);
+      if (rc == SQLITE_OK) {
+        writer_checkpoints_.fetch_add(1, std::memory_order_relaxed);
+      } else if ((rc & 0xff) != SQLITE_BUSY) {
+        KLOG_WARNING("sqlite store {}: checkpoint failed: {}", options_.path,
+                     sqlite3_errmsg(writer_->db()));
+      }
+      // Busy (the background pass runs): try again after the next batch.
+    }
     // One small purge chunk between write batches: writers wait for at most one chunk.
     if (purge) PurgeChunk();
   }
@@ -1046,6 +1064,7 @@ SqliteStats SqliteBackend::Stats() const {
   s.purged_rows = purged_rows_.load();
   s.purge_batches = purge_batches_.load();
   s.checkpoints = checkpoints_.load();
+  s.writer_checkpoints = writer_checkpoints_.load();
   std::lock_guard lock(queue_mu_);
   s.purged_up_to = purged_;
   return s;

@@ -53,12 +53,13 @@ struct SqliteOptions {
 
 // Counters for tests and benchmarks.
 struct SqliteStats {
-  int64_t commits = 0;        // write transactions committed (group commits)
-  int64_t writes = 0;         // writes (create/update/delete) committed
-  int64_t purged_rows = 0;    // old versions and tombstones deleted by compaction
-  int64_t purge_batches = 0;  // compaction transactions
-  int64_t checkpoints = 0;    // background WAL checkpoints run
-  Revision purged_up_to = 0;  // compaction has physically removed history below this
+  int64_t commits = 0;             // write transactions committed (group commits)
+  int64_t writes = 0;              // writes (create/update/delete) committed
+  int64_t purged_rows = 0;         // old versions and tombstones deleted by compaction
+  int64_t purge_batches = 0;       // compaction transactions
+  int64_t checkpoints = 0;         // background WAL checkpoints run
+  int64_t writer_checkpoints = 0;  // checkpoints the writer finished itself (WAL at 4x)
+  Revision purged_up_to = 0;       // compaction has physically removed history below this
 };
 
 class SqliteBackend final : public Backend {
@@ -128,11 +129,14 @@ class SqliteBackend final : public Backend {
   std::condition_variable checkpoint_cv_;  // wakes the checkpointer
   bool checkpoint_wanted_ = false;         // the WAL grew past checkpoint_wal_pages
 
-  std::atomic<int64_t> commits_{0};        // see SqliteStats
-  std::atomic<int64_t> writes_{0};         // see SqliteStats
-  std::atomic<int64_t> purged_rows_{0};    // see SqliteStats
-  std::atomic<int64_t> purge_batches_{0};  // see SqliteStats
-  std::atomic<int64_t> checkpoints_{0};    // see SqliteStats
+  std::atomic<int64_t> commits_{0};             // see SqliteStats
+  std::atomic<int64_t> writes_{0};              // see SqliteStats
+  std::atomic<int64_t> purged_rows_{0};         // see SqliteStats
+  std::atomic<int64_t> purge_batches_{0};       // see SqliteStats
+  std::atomic<int64_t> checkpoints_{0};         // see SqliteStats
+  std::atomic<int64_t> writer_checkpoints_{0};  // see SqliteStats
+  int64_t wal_pages_ = 0;      // WAL size after the last commit (writer thread only)
+  int64_t wal_signalled_ = 0;  // WAL size when the checkpointer was last woken (writer only)
 
   std::thread writer_thread_;        // runs WriterLoop
   std::thread checkpointer_thread_;  // runs CheckpointLoop
