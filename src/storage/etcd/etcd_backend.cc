@@ -268,9 +268,9 @@ class EtcdBackend::Client : public std::enable_shared_from_this<EtcdBackend::Cli
     if (it != uncertain_.end()) uncertain_.erase(it);
   }
 
-  bool HasUncertain() {
+  bool HasUncertain(std::string_view key) {
     std::lock_guard lock(mu_);
-    return !uncertain_.empty();
+    return uncertain_.contains(key);
   }
 
   void NoteCompacted(Revision r) {
@@ -557,7 +557,6 @@ Result<KeyValue> EtcdBackend::Create(std::string_view key, std::string_view valu
   auto* put = req.add_success()->mutable_request_put();
   put->set_key(std::string(key));
   put->set_value(std::string(value));
-  *req.add_failure() = RangeOp(key);
   pb::TxnResponse resp;
   bool uncertain = false;
   Status s = client_->Call(&pb::KV::Stub::Txn, req, &resp, false, &uncertain);
@@ -573,9 +572,13 @@ Result<KeyValue> EtcdBackend::Create(std::string_view key, std::string_view valu
                     .create_revision = rev,
                     .mod_revision = rev};
   }
-  if (resp.responses_size() > 0 && resp.responses(0).response_range().kvs_size() > 0) {
-    KeyValue current = FromProto(resp.responses(0).response_range().kvs(0));
-    if (client_->ResolveUncertain(key, true, value, 0, current)) return current;
+  // The key exists. If it is our own earlier write whose outcome was unknown, this retry
+  // succeeded (only then is the key read back).
+  if (client_->HasUncertain(key)) {
+    auto current = Get(key);
+    if (current.IsOk() && client_->ResolveUncertain(key, true, value, 0, *current)) {
+      return std::move(current).value();
+    }
   }
   return Status::AlreadyExists("key already exists");
 }
