@@ -918,7 +918,6 @@ Result<ListResult> SqliteBackend::List(const ListOptions& opts) {
     if (!HasPrefix(token.second, opts.prefix)) return Status::BadRequest("invalid continue token");
     start = std::move(token.second);
   }
-  if (opts.limit < 0) return Status::BadRequest("negative limit");
   std::string end = PrefixEnd(opts.prefix);
   bool bounded = !end.empty();
 

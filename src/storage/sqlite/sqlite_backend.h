@@ -40,9 +40,9 @@ struct SqliteOptions {
   std::string path;             // the database file; created when absent (its directory must exist)
   int read_connections = 4;     // size of the read connection pool
   int max_batch_writes = 1024;  // most writes one group commit carries
-  size_t max_batch_bytes = 32 * 1024 * 1024;     // most value bytes one group commit carries
+  size_t max_batch_bytes = size_t{32} << 20;     // most value bytes one group commit carries
   size_t watch_window_events = 16384;            // recent events kept in memory for watchers
-  size_t watch_window_bytes = 64 * 1024 * 1024;  // bound on the window's value bytes
+  size_t watch_window_bytes = size_t{64} << 20;  // bound on the window's value bytes
   int64_t compact_batch_revisions = 1000;        // revisions purged per compaction transaction
   // Auto-compaction: every interval, compact to (current - auto_compact_retain). 0 = off.
   std::chrono::milliseconds auto_compact_interval{0};

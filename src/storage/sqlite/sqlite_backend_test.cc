@@ -160,7 +160,8 @@ TEST(SqliteBackendTest, CorruptPagesAreInternalError) {
   {
     std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
     // Scribble over b-tree pages (not the header page).
-    for (std::streamoff off = 4096; off < static_cast<std::streamoff>(size); off += 4096 * 7) {
+    for (std::streamoff off = 4096; off < static_cast<std::streamoff>(size);
+         off += std::streamoff{4096} * 7) {
       f.seekp(off);
       f << "garbage garbage garbage garbage garbage garbage";
     }
@@ -191,6 +192,7 @@ TEST(SqliteBackendTest, GroupCommitBatchesConcurrentWrites) {
   constexpr int kWrites = 50;
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < kWrites; ++i) {
@@ -203,7 +205,7 @@ TEST(SqliteBackendTest, GroupCommitBatchesConcurrentWrites) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(failures.load(), 0);
   SqliteStats stats = store->Stats();
-  EXPECT_EQ(stats.writes, kThreads * kWrites);
+  EXPECT_EQ(stats.writes, int64_t{kThreads} * kWrites);
   // Many writers share one commit: far fewer commits than writes.
   EXPECT_LT(stats.commits, stats.writes / 2) << "commits " << stats.commits;
   auto all = store->List({.prefix = "/g/"});
@@ -222,6 +224,7 @@ TEST(SqliteBackendTest, CompactionWhileWriting) {
   std::atomic<int64_t> max_latency_us{0};
   std::vector<std::map<std::string, std::string>> last(kThreads);
   std::vector<std::thread> threads;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int k = 0; k < kKeys; ++k) {

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   std::mutex out_mu;
   std::vector<std::thread> threads;
   constexpr int kThreads = 16;
+  threads.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       std::string value(100, static_cast<char>('a' + t));
