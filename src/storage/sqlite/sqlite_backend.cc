@@ -579,6 +579,7 @@ Status SqliteBackend::Init() {
                             ", newest row " + std::to_string(max_rev) + ")");
   }
   next_revision_ = current + 1;
+  purge_chunk_ = options_.compact_batch_revisions;
   purged_ = purged;
   purge_target_ = compacted;
 
@@ -821,11 +822,13 @@ void SqliteBackend::PurgeChunk() {
   {
     std::lock_guard lock(queue_mu_);
     lo = purged_;
-    hi = std::min(purge_target_, lo + options_.compact_batch_revisions);
+    hi = std::min(purge_target_, lo + purge_chunk_);
   }
   if (hi <= lo) return;
   Connection& w = *writer_;
   int64_t rows = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::duration took{};
   auto run = [&]() -> Status {
     KUBEPP_RETURN_IF_ERROR(w.Exec("BEGIN IMMEDIATE"));
     // A version is superseded once a later version of its key exists below the compacted
@@ -855,9 +858,17 @@ void SqliteBackend::PurgeChunk() {
       q.Text(1, "purged").Int(2, hi);
       KUBEPP_RETURN_IF_ERROR(q.Run());
     }
+    took = std::chrono::steady_clock::now() - t0;
     return w.Exec("COMMIT");
   };
   Status status = run();
+  // Adapt the chunk so that its deletes (what a write waits for beyond one fsync) stay short,
+  // whatever the value sizes.
+  if (took > options_.compact_chunk_target) {
+    purge_chunk_ = std::max<int64_t>(16, purge_chunk_ / 2);
+  } else if (took < options_.compact_chunk_target / 2) {
+    purge_chunk_ = std::min(options_.compact_batch_revisions, purge_chunk_ * 2);
+  }
   if (!status.IsOk()) {
     if (sqlite3_get_autocommit(w.db()) == 0) (void)w.Exec("ROLLBACK");
     KLOG_ERROR("sqlite store {}: compaction batch failed: {}", options_.path, status.ToString());

@@ -43,7 +43,11 @@ struct SqliteOptions {
   size_t max_batch_bytes = size_t{32} << 20;     // most value bytes one group commit carries
   size_t watch_window_events = 16384;            // recent events kept in memory for watchers
   size_t watch_window_bytes = size_t{64} << 20;  // bound on the window's value bytes
-  int64_t compact_batch_revisions = 1000;        // revisions purged per compaction transaction
+  // Most revisions purged per compaction transaction. The writer shrinks the chunk (down to
+  // 16) while a chunk's deletes take longer than compact_chunk_target (large values) and
+  // grows it back.
+  int64_t compact_batch_revisions = 1000;
+  std::chrono::microseconds compact_chunk_target{2000};  // aim for deletes this short
   // Auto-compaction: every interval, compact to (current - auto_compact_retain). 0 = off.
   std::chrono::milliseconds auto_compact_interval{0};
   int64_t auto_compact_retain = 10000;  // revisions kept by auto-compaction
@@ -122,6 +126,7 @@ class SqliteBackend final : public Backend {
   std::condition_variable purge_cv_;            // notified when a purge chunk commits
   Revision next_revision_ = 2;  // the revision the next write gets (writer thread only)
   Revision purged_ = 1;         // history below this is purged (guarded by queue_mu_)
+  int64_t purge_chunk_ = 0;     // revisions in the next purge chunk (writer thread only)
   Revision purge_target_ = 0;   // the committed compacted revision (guarded by queue_mu_)
   std::chrono::steady_clock::time_point next_auto_compact_;  // writer thread only
 
