@@ -87,6 +87,7 @@ double TimedWrites(int writers, int total, Write write) {
   std::atomic<int> errors{0};
   auto t0 = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(writers));
   for (int t = 0; t < writers; ++t) {
     threads.emplace_back([&, t] {
       for (int i = next++; i < total; i = next++) {

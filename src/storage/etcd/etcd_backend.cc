@@ -240,6 +240,24 @@ class EtcdBackend::Client : public std::enable_shared_from_this<EtcdBackend::Cli
     return Status::Unavailable("etcd at " + names_ + " is unavailable: " + last_error);
   }
 
+  // Runs a compare-guarded Txn (Create, or Update at an expected revision). When its outcome
+  // is unknown it is sent again on the next endpoint (up to once per endpoint): the compare
+  // makes a second application impossible, and if the first one did land, the retry fails its
+  // compare and ResolveUncertain recognises our own write. Still unknown after the last try:
+  // ServiceUnavailable, and the write stays remembered for the caller's own retry.
+  Status ConditionalWrite(const pb::TxnRequest& req, pb::TxnResponse* resp, std::string_view key,
+                          const UncertainWrite& write) {
+    const size_t tries = std::max<size_t>(2, endpoints_.size());
+    for (size_t attempt = 0;; ++attempt) {
+      bool uncertain = false;
+      resp->Clear();
+      Status s = Call(&pb::KV::Stub::Txn, req, resp, false, &uncertain);
+      if (s.IsOk() || !uncertain) return s;
+      RememberUncertain(key, write);
+      if (attempt + 1 >= tries) return s;
+    }
+  }
+
   // Remembers a write the caller was told failed with an unknown outcome.
   void RememberUncertain(std::string_view key, UncertainWrite w) {
     std::lock_guard lock(mu_);
@@ -558,12 +576,8 @@ Result<KeyValue> EtcdBackend::Create(std::string_view key, std::string_view valu
   put->set_key(std::string(key));
   put->set_value(std::string(value));
   pb::TxnResponse resp;
-  bool uncertain = false;
-  Status s = client_->Call(&pb::KV::Stub::Txn, req, &resp, false, &uncertain);
-  if (!s.IsOk()) {
-    if (uncertain) client_->RememberUncertain(key, {.create = true, .value = std::string(value)});
-    return s;
-  }
+  KUBEPP_RETURN_IF_ERROR(
+      client_->ConditionalWrite(req, &resp, key, {.create = true, .value = std::string(value)}));
   if (resp.succeeded()) {
     client_->ForgetUncertain(key);
     Revision rev = resp.header().revision();
@@ -604,14 +618,13 @@ Result<KeyValue> EtcdBackend::Update(std::string_view key, std::string_view valu
   put->set_prev_kv(true);
   *req.add_failure() = RangeOp(key);
   pb::TxnResponse resp;
-  bool uncertain = false;
-  Status s = client_->Call(&pb::KV::Stub::Txn, req, &resp, false, &uncertain);
-  if (!s.IsOk()) {
-    if (uncertain && expected_mod_revision != 0) {
-      client_->RememberUncertain(
-          key, {.create = false, .value = std::string(value), .expected = expected_mod_revision});
-    }
-    return s;
+  if (expected_mod_revision != 0) {
+    KUBEPP_RETURN_IF_ERROR(client_->ConditionalWrite(
+        req, &resp, key,
+        {.create = false, .value = std::string(value), .expected = expected_mod_revision}));
+  } else {
+    // Unconditional: re-sending could apply it twice, so an unknown outcome is reported.
+    KUBEPP_RETURN_IF_ERROR(client_->Call(&pb::KV::Stub::Txn, req, &resp, false));
   }
   if (resp.succeeded()) {
     client_->ForgetUncertain(key);

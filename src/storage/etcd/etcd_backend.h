@@ -8,12 +8,19 @@
 //
 // Fail-over across endpoints: requests go to one preferred endpoint. A request that was never
 // sent (the endpoint refuses connections or cannot be reached within dial_timeout) moves on to
-// the next endpoint, transparently, for reads and writes alike. Once sent, a read that fails
-// with an availability error is retried on the next endpoint; a write is NOT (it may have been
-// applied): it fails with ServiceUnavailable ("outcome unknown") and the preferred endpoint moves
-// on, so the caller's retry goes to a healthy member. The backend remembers those uncertain
-// writes: when the caller retries the same Create/Update and finds the store already holding
-// exactly that write, the retry answers OK instead of AlreadyExists/Conflict. Watch streams that
+// the next endpoint, transparently, for reads and writes alike. Once sent, a request that fails
+// with an availability error (connection lost, timeout, leader change) moves the preference on
+// and:
+// - reads are retried on the next endpoint;
+// - compare-guarded writes (Create; Update/Delete at an expected revision) cannot apply twice,
+//   so Create and Update are re-sent on the next endpoint (once per endpoint). If the first try
+//   had landed, the re-send fails its compare and the backend recognises its own write (same key,
+//   same value, revisions consistent with that write) and answers OK rather than
+//   AlreadyExists/Conflict. A Delete is not re-sent (its re-send could only say NotFound);
+// - everything else (unconditional Update/Delete, RawPut) is not re-sent, since it could apply
+//   twice: ServiceUnavailable ("write outcome unknown").
+// Writes still uncertain after the last try answer ServiceUnavailable and stay remembered, so
+// the caller's own retry of the same Create/Update gets the same recognition. Watch streams that
 // lose their member re-open on the next endpoint from the last delivered revision + 1, so the
 // consumer sees no gap and no duplicate.
 //

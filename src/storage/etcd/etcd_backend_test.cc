@@ -111,6 +111,7 @@ TEST_F(EtcdSingleTest, LongListInOnePage) {
   std::string value(1024, 'x');
   constexpr int kKeys = 10000;
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::atomic<int> failures{0};
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&, t] {
@@ -153,6 +154,7 @@ TEST(EtcdHaTest, KillMemberDuringWriteLoad) {
   std::map<std::string, std::string> acked;  // key -> value, every acknowledged write
   std::vector<std::string> errors;
   std::vector<std::thread> writers;
+  writers.reserve(kWriters);
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       for (int i = 0; !stop.load(); ++i) {
@@ -180,7 +182,14 @@ TEST(EtcdHaTest, KillMemberDuringWriteLoad) {
     before_kill = acked.size();
   }
   ASSERT_TRUE(cluster->Kill(0).IsOk());  // the preferred endpoint
-  std::this_thread::sleep_for(3000ms);
+  // Keep the load on until plenty of writes landed after the kill (a killed leader costs an
+  // election; requests forwarded to it wait for etcd's own request timeout).
+  auto kill_deadline = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < kill_deadline) {
+    std::this_thread::sleep_for(200ms);
+    std::lock_guard lock(mu);
+    if (acked.size() > before_kill + 2000) break;
+  }
   stop = true;
   for (auto& t : writers) t.join();
 

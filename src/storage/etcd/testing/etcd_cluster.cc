@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -11,6 +10,7 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -71,7 +71,7 @@ bool Healthy(int port) {
     resp.append(buf.data(), static_cast<size_t>(n));
   }
   ::close(fd);
-  return resp.find("\"health\":\"true\"") != std::string::npos;
+  return resp.find(R"("health":"true")") != std::string::npos;
 }
 
 }  // namespace
