@@ -81,6 +81,9 @@ RENAMES = {
     "EventsV1Event": "EventsEvent", "EventsV1EventList": "EventsEventList",
     "EventsV1EventSeries": "EventsEventSeries",
     "DiscoveryV1EndpointPort": "DiscoveryEndpointPort",
+    # metav1.Status would shadow kubepp::Status (our error type) inside kubepp::api.
+    "V1Status": "MetaStatus", "V1StatusDetails": "MetaStatusDetails",
+    "V1StatusCause": "MetaStatusCause",
 }
 
 # Strategic merge patch annotations (upstream's patchStrategy / patchMergeKey struct tags):
@@ -241,7 +244,8 @@ def main():
             if fdesc:
                 f["description"] = fdesc
             fields.append(f)
-        entry = {"package": pkg, "openapiName": pkg + "." + re.sub(r"^(Core|Events|Discovery)", "", name) if name.startswith(("Core", "Discovery")) else pkg + "." + (name[len("Events"):] if name.startswith("EventsEvent") else name)}
+        upstream = re.sub(r"^(CoreV\d+|EventsV\d+|DiscoveryV\d+|V\d+)", "", model)
+        entry = {"package": pkg, "openapiName": pkg + "." + upstream}
         if model in KINDS:
             _, group, version, kind = KINDS[model]
             entry["gvk"] = {"group": group, "version": version, "kind": kind}

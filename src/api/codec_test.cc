@@ -115,6 +115,7 @@ TEST(CodecTest, GroupVersionKindConstants) {
   EXPECT_STREQ(Deployment::kKind, "Deployment");
   EXPECT_STREQ(EventsEvent::kGroup, "events.k8s.io");
   EXPECT_STREQ(EventsEvent::kOpenApiName, "io.k8s.api.events.v1.Event");
+  EXPECT_STREQ(MetaStatus::kOpenApiName, "io.k8s.apimachinery.pkg.apis.meta.v1.Status");
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ namespace kubepp::storage {
 using Revision = int64_t;
 
 // The largest value a backend accepts (etcd's default request limit is 1.5 MiB).
-inline constexpr size_t kMaxValueBytes = 1536 * 1024;
+inline constexpr size_t kMaxValueBytes = size_t{1536} * 1024;
 
 struct KeyValue {
   std::string key;             // the full key

@@ -1,0 +1,1142 @@
+#include "apiserver/api_handler.h"
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/json.hpp>
+#include <charconv>
+#include <random>
+
+#include "api/patch.h"
+#include "api/selector.h"
+#include "apiserver/registry/meta.h"
+#include "base/log.h"
+#include "base/version.h"
+
+namespace kubepp::apiserver {
+
+namespace json = boost::json;
+using async::Task;
+
+// A parsed resource URL: /api/v1[/namespaces/NS]/RESOURCE[/NAME[/SUB]].
+struct ApiHandler::Target {
+  const ResourceInfo* info = nullptr;  // the resource
+  std::string ns;                      // namespace from the path ("" when none)
+  std::string name;                    // object name ("" for collections)
+  std::string sub;                     // subresource ("status", "scale", ...)
+  bool legacy_watch = false;           // /api/v1/watch/... form
+  std::string Key() const { return info->Key(ns, name); }
+  // Prefix of the collection: one namespace, or all of them.
+  std::string Prefix() const {
+    return info->namespaced && !ns.empty() ? info->KeyPrefix() + ns + "/" : info->KeyPrefix();
+  }
+};
+
+namespace {
+
+Status NotFoundStatus(const ResourceInfo& info, std::string_view name) {
+  StatusDetails d{std::string(name), info.group, info.resource, {}, 0};
+  return Status(StatusCode::kNotFound, info.resource + " \"" + std::string(name) + "\" not found",
+                d);
+}
+
+Status ConflictStatus(const ResourceInfo& info, std::string_view name) {
+  StatusDetails d{std::string(name), info.group, info.resource, {}, 0};
+  return Status(StatusCode::kConflict,
+                "Operation cannot be fulfilled on " + info.resource +
+                    (info.group.empty() ? "" : "." + info.group) + " \"" + std::string(name) +
+                    "\": the object has been modified; please apply your changes to the latest "
+                    "version and try again",
+                d);
+}
+
+Status AlreadyExistsStatus(const ResourceInfo& info, std::string_view name) {
+  StatusDetails d{std::string(name), info.group, info.resource, {}, 0};
+  return Status(StatusCode::kAlreadyExists,
+                info.resource + (info.group.empty() ? "" : "." + info.group) + " \"" +
+                    std::string(name) + "\" already exists",
+                d);
+}
+
+// Parses stored bytes and stamps metadata.resourceVersion.
+Result<json::value> Decode(const storage::KeyValue& kv) {
+  boost::system::error_code ec;
+  auto v = json::parse(kv.value, ec);
+  if (ec || !v.is_object()) return Status::Internal("stored object is not valid JSON");
+  auto& meta = v.as_object()["metadata"];
+  if (!meta.is_object()) meta = json::object();
+  meta.as_object()["resourceVersion"] = std::to_string(kv.mod_revision);
+  return v;
+}
+
+json::object& Meta(json::value& obj) {
+  auto& m = obj.as_object()["metadata"];
+  if (!m.is_object()) m = json::object();
+  return m.as_object();
+}
+
+std::string MetaString(const json::value& obj, std::string_view field) {
+  if (!obj.is_object()) return "";
+  auto it = obj.as_object().find("metadata");
+  if (it == obj.as_object().end() || !it->value().is_object()) return "";
+  auto f = it->value().as_object().find(field);
+  return f != it->value().as_object().end() && f->value().is_string()
+             ? std::string(f->value().as_string())
+             : "";
+}
+
+std::map<std::string, std::string> Labels(const json::value& obj) {
+  std::map<std::string, std::string> out;
+  if (!obj.is_object()) return out;
+  auto it = obj.as_object().find("metadata");
+  if (it == obj.as_object().end() || !it->value().is_object()) return out;
+  auto l = it->value().as_object().find("labels");
+  if (l == it->value().as_object().end() || !l->value().is_object()) return out;
+  for (const auto& kv : l->value().as_object()) {
+    if (kv.value().is_string()) out[std::string(kv.key())] = std::string(kv.value().as_string());
+  }
+  return out;
+}
+
+std::vector<std::string> Finalizers(const json::value& obj) {
+  std::vector<std::string> out;
+  auto it = obj.as_object().find("metadata");
+  if (it == obj.as_object().end() || !it->value().is_object()) return out;
+  auto f = it->value().as_object().find("finalizers");
+  if (f == it->value().as_object().end() || !f->value().is_array()) return out;
+  for (const auto& v : f->value().as_array()) {
+    if (v.is_string()) out.emplace_back(v.as_string());
+  }
+  return out;
+}
+
+// Removes metadata.resourceVersion (stored objects carry none: the revision is the RV).
+std::string StoredBytes(json::value obj) {
+  Meta(obj).erase("resourceVersion");
+  return json::serialize(obj);
+}
+
+bool WantsTable(const Request& req) {
+  return req.Header("accept").find("as=Table") != std::string::npos;
+}
+
+bool IsTrue(const std::string& v) { return v == "true" || v == "1"; }
+
+std::optional<int64_t> ParseInt(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+Response JsonResponse(int code, const json::value& v) {
+  Response r;
+  r.status = code;
+  r.body = json::serialize(v);
+  return r;
+}
+
+Response TextResponse(int code, std::string text) {
+  Response r;
+  r.status = code;
+  r.content_type = "text/plain; charset=utf-8";
+  r.body = std::move(text);
+  return r;
+}
+
+json::value PartialMetadata(const json::value& obj) {
+  json::object p;
+  p["kind"] = "PartialObjectMetadata";
+  p["apiVersion"] = "meta.k8s.io/v1";
+  auto it = obj.as_object().find("metadata");
+  p["metadata"] = it != obj.as_object().end() ? it->value() : json::object();
+  return p;
+}
+
+json::array ColumnDefinitions(const ResourceInfo& info) {
+  json::array cols;
+  for (const auto& c : info.columns) {
+    json::object col;
+    col["name"] = c.name;
+    col["type"] = c.type;
+    col["format"] = c.format;
+    col["description"] = c.description;
+    col["priority"] = c.priority;
+    cols.push_back(std::move(col));
+  }
+  return cols;
+}
+
+json::object TableRow(const ResourceInfo& info, const json::value& obj, Clock::WallTime now,
+                      const std::string& include) {
+  json::object row;
+  json::array cells;
+  for (auto& c : info.ops->Row(obj, now)) cells.push_back(std::move(c));
+  row["cells"] = std::move(cells);
+  if (include == "Object") {
+    row["object"] = obj;
+  } else if (include != "None") {
+    row["object"] = PartialMetadata(obj);
+  }
+  return row;
+}
+
+std::string ListKind(const ResourceInfo& info) { return info.kind + "List"; }
+
+// Label and field selectors of a request, parsed once.
+struct Filter {
+  api::Selector labels;
+  api::Selector fields;
+  bool Matches(const ResourceInfo& info, const json::value& obj) const {
+    if (!labels.Empty() && !labels.Matches(Labels(obj))) return false;
+    if (!fields.Empty() && !fields.Matches(info.ops->Fields(obj))) return false;
+    return true;
+  }
+};
+
+Result<Filter> ParseFilter(const Request& req, const ResourceInfo& info) {
+  Filter f;
+  KUBEPP_ASSIGN_OR_RETURN(f.labels, api::Selector::ParseLabels(req.Query("labelSelector")));
+  KUBEPP_ASSIGN_OR_RETURN(f.fields, api::Selector::ParseFields(req.Query("fieldSelector")));
+  if (!f.fields.Empty()) {
+    json::value empty = json::object{{"metadata", json::object()}};
+    auto supported = info.ops->Fields(empty);
+    for (const auto& r : f.fields.Requirements()) {
+      if (supported.find(r.key) == supported.end()) {
+        return Status::BadRequest("field label not supported: " + r.key);
+      }
+    }
+  }
+  return f;
+}
+
+// fieldValidation handling of unknown fields: Strict fails, Warn (default) warns, Ignore drops.
+Status CheckUnknown(const Request& req, const ResourceInfo& info,
+                    const std::vector<std::string>& unknown, Response& warnings_to) {
+  if (unknown.empty()) return Status::Ok();
+  std::string mode = req.Query("fieldValidation");
+  if (mode == "Strict") {
+    std::string msg = info.kind + " in version \"" + info.version + "\" cannot be handled as a " +
+                      info.kind + ": strict decoding error: ";
+    for (size_t i = 0; i < unknown.size(); ++i) {
+      if (i > 0) msg += ", ";
+      msg += "unknown field \"" + unknown[i] + "\"";
+    }
+    return Status::BadRequest(msg);
+  }
+  if (mode != "Ignore") {
+    std::string warning;
+    for (size_t i = 0; i < unknown.size(); ++i) {
+      if (i > 0) warning += ", ";
+      warning += "299 - \"unknown field \\\"" + unknown[i] + "\\\"\"";
+    }
+    warnings_to.headers["Warning"] = warning;
+  }
+  return Status::Ok();
+}
+
+// The body of a write: JSON (kubectl sends JSON for every write it makes).
+Result<json::value> ParseBody(const Request& req) {
+  if (req.body.empty()) return Status::BadRequest("the request body is empty");
+  boost::system::error_code ec;
+  json::parse_options opts;
+  opts.max_depth = 256;
+  auto v = json::parse(req.body, ec, {}, opts);
+  if (ec) {
+    return Status::BadRequest(
+        "the body of the request was in an unknown format - accepted media "
+        "types include: application/json, application/yaml, "
+        "application/vnd.kubernetes.protobuf (" +
+        ec.message() + ")");
+  }
+  if (!v.is_object()) return Status::BadRequest("the request body must be a JSON object");
+  return v;
+}
+
+}  // namespace
+
+ApiHandler::ApiHandler(const Registry& registry, storage::Backend& store, WatchHub& hub,
+                       async::BlockingPool& pool, const Clock& clock, ApiHandlerOptions options)
+    : registry_(registry),
+      store_(store),
+      hub_(hub),
+      pool_(pool),
+      clock_(clock),
+      options_(std::move(options)) {}
+
+Response ApiHandler::ObjectResponse(int code, const json::value& obj, const Request& req,
+                                    const Target& t) const {
+  if (WantsTable(req) && t.sub.empty()) {
+    json::object table;
+    table["kind"] = "Table";
+    table["apiVersion"] = "meta.k8s.io/v1";
+    table["metadata"] = json::object{{"resourceVersion", MetaString(obj, "resourceVersion")}};
+    table["columnDefinitions"] = ColumnDefinitions(*t.info);
+    json::array rows;
+    rows.push_back(TableRow(*t.info, obj, clock_.WallNow(), req.Query("includeObject")));
+    table["rows"] = std::move(rows);
+    Response r = JsonResponse(code, table);
+    r.content_type = "application/json;as=Table;v=v1;g=meta.k8s.io";
+    return r;
+  }
+  return JsonResponse(code, obj);
+}
+
+Task<Response> ApiHandler::Handle(Request req) {
+  const std::string& path = req.path;
+  if (path == "/healthz" || path == "/livez" || path == "/readyz" ||
+      path.rfind("/healthz/", 0) == 0 || path.rfind("/livez/", 0) == 0 ||
+      path.rfind("/readyz/", 0) == 0) {
+    auto rev = co_await async::RunBlocking(pool_, [this] { return store_.CurrentRevision(); });
+    std::string check = path.substr(
+        1, path.find('/', 1) == std::string::npos ? std::string::npos : path.find('/', 1) - 1);
+    if (!rev.IsOk()) {
+      co_return TextResponse(
+          500, "[+]ping ok\n[-]etcd failed: reason withheld\n" + check + " check failed\n");
+    }
+    if (req.HasQuery("verbose")) {
+      co_return TextResponse(200,
+                             "[+]ping ok\n[+]log ok\n[+]etcd ok\n" + check + " check passed\n");
+    }
+    co_return TextResponse(200, "ok");
+  }
+  if (path == "/version" || path == "/version/") {
+    json::object v;
+    v["major"] = "1";
+    v["minor"] = "32";
+    v["gitVersion"] = std::string(kKubernetesVersion) + "+kubepp-" + kKubeppVersion;
+    v["gitCommit"] = kGitCommit;
+    v["gitTreeState"] = "clean";
+    v["buildDate"] = "1970-01-01T00:00:00Z";
+    v["goVersion"] = "c++20";
+    v["compiler"] = "gcc";
+    v["platform"] = "linux/amd64";
+    co_return JsonResponse(200, v);
+  }
+  if (path == "/api" || path == "/apis" || path == "/api/" || path == "/apis/") {
+    co_return Discovery(req);
+  }
+
+  // /api/v1/... or /apis/GROUP/VERSION/...
+  std::vector<std::string> segs;
+  for (size_t pos = 1; pos <= path.size();) {
+    size_t next = path.find('/', pos);
+    if (next == std::string::npos) next = path.size();
+    if (next > pos) segs.push_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  std::string group, version;
+  size_t i = 0;
+  if (!segs.empty() && segs[0] == "api" && segs.size() >= 2) {
+    version = segs[1];
+    i = 2;
+  } else if (!segs.empty() && segs[0] == "apis" && segs.size() >= 2) {
+    group = segs[1];
+    if (segs.size() == 2) co_return Discovery(req);
+    version = segs[2];
+    i = 3;
+  } else {
+    co_return ErrorResponse(Status::NotFound("the server could not find the requested resource"));
+  }
+  if (i == segs.size()) co_return Discovery(req);
+
+  Target t;
+  if (segs[i] == "watch") {
+    t.legacy_watch = true;
+    ++i;
+  }
+  std::vector<std::string> rest(segs.begin() + static_cast<std::ptrdiff_t>(i), segs.end());
+  if (rest.size() >= 3 && rest[0] == "namespaces") {
+    const ResourceInfo* r = registry_.Find(group, version, rest[2]);
+    if (r != nullptr && r->namespaced) {
+      t.info = r;
+      t.ns = rest[1];
+      if (rest.size() > 3) t.name = rest[3];
+      if (rest.size() > 4) t.sub = rest[4];
+      if (rest.size() > 5) t.info = nullptr;
+    }
+  }
+  if (t.info == nullptr && !rest.empty()) {
+    const ResourceInfo* r = registry_.Find(group, version, rest[0]);
+    if (r != nullptr && rest.size() <= 3) {
+      t.info = r;
+      if (rest.size() > 1) t.name = rest[1];
+      if (rest.size() > 2) t.sub = rest[2];
+      // A namespaced resource addressed without a namespace: only list/watch across all.
+      if (r->namespaced && !t.name.empty()) t.info = nullptr;
+    }
+  }
+  if (t.info == nullptr) {
+    co_return ErrorResponse(Status::NotFound("the server could not find the requested resource"));
+  }
+  co_return co_await HandleResource(std::move(req), std::move(t));
+}
+
+Task<Response> ApiHandler::HandleResource(Request req, Target t) {
+  const ResourceInfo& info = *t.info;
+  if (!t.sub.empty()) {
+    bool known = (t.sub == "status" && info.has_status) || (t.sub == "scale" && info.has_scale) ||
+                 (t.sub == "finalize" && info.resource == "namespaces");
+    if (!known) {
+      co_return ErrorResponse(Status::NotFound("the server could not find the requested resource"));
+    }
+  }
+  const std::string& m = req.method;
+  if (m == "GET") {
+    if (t.legacy_watch || IsTrue(req.Query("watch"))) co_return co_await Watch(req, t);
+    if (t.name.empty()) co_return co_await List(req, t);
+    co_return co_await Get(req, t);
+  }
+  if (m == "POST" && t.name.empty()) co_return co_await Create(req, t);
+  if (m == "PUT" && !t.name.empty()) co_return co_await Update(req, t);
+  if (m == "PATCH" && !t.name.empty()) co_return co_await Patch(req, t);
+  if (m == "DELETE" && !t.name.empty() && t.sub.empty()) co_return co_await Delete(req, t);
+  if (m == "DELETE" && t.name.empty()) co_return co_await DeleteCollection(req, t);
+  Response r = ErrorResponse(Status(StatusCode::kMethodNotAllowed,
+                                    "the server does not allow this method on the requested "
+                                    "resource"));
+  co_return r;
+}
+
+namespace {
+// The Scale view of an object with spec.replicas (deployments, replicasets, ...).
+json::value ToScale(const ResourceInfo& info, const json::value& obj) {
+  json::object scale;
+  scale["kind"] = "Scale";
+  scale["apiVersion"] = "autoscaling/v1";
+  const auto& o = obj.as_object();
+  json::object meta;
+  for (const char* f : {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}) {
+    auto v = MetaString(obj, f);
+    if (!v.empty()) meta[f] = v;
+  }
+  scale["metadata"] = std::move(meta);
+  int64_t spec_replicas = 0;
+  int64_t status_replicas = 0;
+  std::string selector;
+  if (auto s = o.find("spec"); s != o.end() && s->value().is_object()) {
+    if (auto r = s->value().as_object().find("replicas");
+        r != s->value().as_object().end() && r->value().is_int64()) {
+      spec_replicas = r->value().as_int64();
+    }
+    if (auto sel = s->value().as_object().find("selector");
+        sel != s->value().as_object().end() && sel->value().is_object()) {
+      auto ml = sel->value().as_object().find("matchLabels");
+      if (ml != sel->value().as_object().end() && ml->value().is_object()) {
+        for (const auto& kv : ml->value().as_object()) {
+          if (!selector.empty()) selector += ",";
+          selector += std::string(kv.key()) + "=" +
+                      (kv.value().is_string() ? std::string(kv.value().as_string()) : "");
+        }
+      }
+    }
+  }
+  if (auto s = o.find("status"); s != o.end() && s->value().is_object()) {
+    if (auto r = s->value().as_object().find("replicas");
+        r != s->value().as_object().end() && r->value().is_int64()) {
+      status_replicas = r->value().as_int64();
+    }
+  }
+  scale["spec"] = json::object{{"replicas", spec_replicas}};
+  json::object status{{"replicas", status_replicas}};
+  if (!selector.empty()) status["selector"] = selector;
+  scale["status"] = std::move(status);
+  (void)info;
+  return scale;
+}
+}  // namespace
+
+Task<Response> ApiHandler::Get(const Request& req, const Target& t) {
+  auto kv = co_await async::RunBlocking(pool_, [this, key = t.Key()] { return store_.Get(key); });
+  if (!kv.IsOk()) {
+    co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(*t.info, t.name)
+                                                     : kv.status());
+  }
+  auto obj = Decode(*kv);
+  if (!obj.IsOk()) co_return ErrorResponse(obj.status());
+  if (t.sub == "scale") co_return JsonResponse(200, ToScale(*t.info, *obj));
+  co_return ObjectResponse(200, *obj, req, t);
+}
+
+Task<Response> ApiHandler::List(const Request& req, const Target& t) {
+  auto filter = ParseFilter(req, *t.info);
+  if (!filter.IsOk()) co_return ErrorResponse(filter.status());
+  int64_t limit = 0;
+  if (auto l = ParseInt(req.Query("limit")); l && *l > 0) limit = *l;
+  storage::ListOptions opts;
+  opts.prefix = t.Prefix();
+  opts.continue_token = req.Query("continue");
+  if (opts.continue_token.empty() && req.Query("resourceVersionMatch") == "Exact") {
+    auto rv = ParseInt(req.Query("resourceVersion"));
+    if (!rv) co_return ErrorResponse(Status::BadRequest("invalid resourceVersion"));
+    opts.revision = *rv;
+  }
+  bool filtered = !filter->labels.Empty() || !filter->fields.Empty();
+  std::vector<json::value> items;
+  storage::Revision revision = 0;
+  std::string next_token;
+  int64_t remaining = 0;
+  while (true) {
+    opts.limit = limit;
+    auto page = co_await async::RunBlocking(pool_, [this, opts] { return store_.List(opts); });
+    if (!page.IsOk()) {
+      Status s = page.status();
+      if (s.IsGone()) {
+        s = Status(StatusCode::kExpired,
+                   "The provided continue parameter is too old to display a consistent list "
+                   "result. You can start a new list without the continue parameter.");
+      }
+      co_return ErrorResponse(s);
+    }
+    revision = page->revision;
+    std::string last_key;
+    bool stopped_early = false;
+    for (size_t k = 0; k < page->items.size(); ++k) {
+      auto obj = Decode(page->items[k]);
+      if (!obj.IsOk()) continue;
+      if (!filter->Matches(*t.info, *obj)) continue;
+      items.push_back(std::move(*obj));
+      last_key = page->items[k].key;
+      if (limit > 0 && static_cast<int64_t>(items.size()) == limit) {
+        if (k + 1 < page->items.size() || !page->continue_token.empty()) {
+          next_token = storage::EncodeContinueToken(revision, last_key + std::string(1, '\0'));
+          remaining = page->remaining + static_cast<int64_t>(page->items.size() - k - 1);
+        }
+        stopped_early = true;
+        break;
+      }
+    }
+    if (stopped_early || page->continue_token.empty() || limit == 0) break;
+    opts.continue_token = page->continue_token;
+  }
+
+  if (WantsTable(req)) {
+    json::object table;
+    table["kind"] = "Table";
+    table["apiVersion"] = "meta.k8s.io/v1";
+    json::object meta{{"resourceVersion", std::to_string(revision)}};
+    if (!next_token.empty()) meta["continue"] = next_token;
+    if (!next_token.empty() && !filtered) meta["remainingItemCount"] = remaining;
+    table["metadata"] = std::move(meta);
+    table["columnDefinitions"] = ColumnDefinitions(*t.info);
+    json::array rows;
+    auto now = clock_.WallNow();
+    std::string include = req.Query("includeObject");
+    for (const auto& obj : items) rows.push_back(TableRow(*t.info, obj, now, include));
+    table["rows"] = std::move(rows);
+    Response r = JsonResponse(200, table);
+    r.content_type = "application/json;as=Table;v=v1;g=meta.k8s.io";
+    co_return r;
+  }
+  json::object list;
+  list["kind"] = ListKind(*t.info);
+  list["apiVersion"] = t.info->GroupVersion();
+  json::object meta{{"resourceVersion", std::to_string(revision)}};
+  if (!next_token.empty()) meta["continue"] = next_token;
+  if (!next_token.empty() && !filtered) meta["remainingItemCount"] = remaining;
+  list["metadata"] = std::move(meta);
+  json::array arr;
+  arr.reserve(items.size());
+  for (auto& obj : items) arr.push_back(std::move(obj));
+  list["items"] = std::move(arr);
+  co_return JsonResponse(200, list);
+}
+
+Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
+  auto filter = ParseFilter(req, *t.info);
+  if (!filter.IsOk()) co_return ErrorResponse(filter.status());
+  Filter f = std::move(*filter);
+  if (!t.name.empty()) {
+    auto by_name = api::Selector::ParseFields("metadata.name=" + t.name);
+    if (by_name.IsOk()) f.fields = std::move(*by_name);
+  }
+  std::string rv_text = req.Query("resourceVersion");
+  bool initial = rv_text.empty() || rv_text == "0" || IsTrue(req.Query("sendInitialEvents"));
+  bool initial_bookmark = IsTrue(req.Query("sendInitialEvents"));
+  std::vector<json::value> initial_items;
+  storage::Revision after = 0;
+  if (initial) {
+    storage::ListOptions opts;
+    opts.prefix = t.Prefix();
+    auto page = co_await async::RunBlocking(pool_, [this, opts] { return store_.List(opts); });
+    if (!page.IsOk()) co_return ErrorResponse(page.status());
+    after = page->revision;
+    for (const auto& kv : page->items) {
+      auto obj = Decode(kv);
+      if (obj.IsOk() && f.Matches(*t.info, *obj)) initial_items.push_back(std::move(*obj));
+    }
+  } else {
+    auto rv = ParseInt(rv_text);
+    if (!rv) co_return ErrorResponse(Status::BadRequest("invalid resourceVersion: " + rv_text));
+    after = *rv;
+  }
+  auto executor = co_await boost::asio::this_coro::executor;
+  auto sub = hub_.Subscribe(t.Prefix(), after, executor);
+
+  std::chrono::seconds timeout = options_.min_request_timeout;
+  if (auto ts = ParseInt(req.Query("timeoutSeconds")); ts && *ts > 0) {
+    timeout = std::chrono::seconds(*ts);
+  } else {
+    static thread_local std::mt19937 rng(std::random_device{}());
+    timeout += std::chrono::seconds(
+        std::uniform_int_distribution<int64_t>(0, options_.min_request_timeout.count())(rng));
+  }
+  bool bookmarks = IsTrue(req.Query("allowWatchBookmarks"));
+  bool table = WantsTable(req);
+  std::string include = req.Query("includeObject");
+  const ResourceInfo* info = t.info;
+
+  Response r;
+  r.content_type = table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
+  r.stream = [this, sub_result = std::move(sub), f = std::move(f),
+              initial_items = std::move(initial_items), info, timeout, bookmarks, table, include,
+              initial_bookmark, after](ChunkWriter& w) mutable -> Task<void> {
+    bool columns_sent = false;
+    auto encode = [&](std::string_view type, const json::value& obj) {
+      json::object ev;
+      ev["type"] = type;
+      if (table && type != "ERROR" && type != "BOOKMARK") {
+        json::object tbl;
+        tbl["kind"] = "Table";
+        tbl["apiVersion"] = "meta.k8s.io/v1";
+        tbl["metadata"] = json::object{{"resourceVersion", MetaString(obj, "resourceVersion")}};
+        tbl["columnDefinitions"] = columns_sent ? json::array() : ColumnDefinitions(*info);
+        columns_sent = true;
+        json::array rows;
+        rows.push_back(TableRow(*info, obj, clock_.WallNow(), include));
+        tbl["rows"] = std::move(rows);
+        ev["object"] = std::move(tbl);
+      } else {
+        ev["object"] = obj;
+      }
+      return json::serialize(ev) + "\n";
+    };
+    if (!sub_result.IsOk()) {
+      json::value st = json::parse(StatusBody(sub_result.status()));
+      co_await w.Write(encode("ERROR", st));
+      co_return;
+    }
+    auto subscription = *sub_result;
+    auto bookmark = [&](storage::Revision rev, bool initial_end) {
+      json::object meta{{"resourceVersion", std::to_string(rev)}};
+      if (initial_end) {
+        meta["annotations"] = json::object{{"k8s.io/initial-events-end", "true"}};
+      }
+      json::object obj{{"kind", info->kind},
+                       {"apiVersion", info->GroupVersion()},
+                       {"metadata", std::move(meta)}};
+      return encode("BOOKMARK", obj);
+    };
+    bool ok = true;
+    for (const auto& obj : initial_items) {
+      if (!(ok = co_await w.Write(encode("ADDED", obj)))) break;
+    }
+    if (ok && initial_bookmark && bookmarks) ok = co_await w.Write(bookmark(after, true));
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    auto next_bookmark = std::chrono::steady_clock::now() + options_.watch_bookmark_interval;
+    while (ok) {
+      bool overflowed = false;
+      auto events = subscription->Take(overflowed);
+      std::string out;
+      for (const auto& ev : events) {
+        bool now_match = f.Matches(*info, *ev->object);
+        bool was_match = ev->prev && f.Matches(*info, *ev->prev);
+        switch (ev->type) {
+          case storage::EventType::kCreated:
+            if (now_match) out += encode("ADDED", *ev->object);
+            break;
+          case storage::EventType::kUpdated:
+            if (now_match && was_match) {
+              out += encode("MODIFIED", *ev->object);
+            } else if (now_match) {
+              out += encode("ADDED", *ev->object);
+            } else if (was_match) {
+              out += encode("DELETED", *ev->object);
+            }
+            break;
+          case storage::EventType::kDeleted:
+            if (now_match) out += encode("DELETED", *ev->object);
+            break;
+        }
+      }
+      if (!out.empty() && !(ok = co_await w.Write(std::move(out)))) break;
+      if (overflowed) break;
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      if (bookmarks && now >= next_bookmark) {
+        if (!(ok = co_await w.Write(bookmark(subscription->Progress(), false)))) break;
+        next_bookmark = now + options_.watch_bookmark_interval;
+      }
+      auto wake_at = std::min(deadline, bookmarks ? next_bookmark : deadline);
+      // Also wake every 30 s to notice a server stop promptly.
+      wake_at = std::min(wake_at, now + std::chrono::seconds(30));
+      subscription->Wake().expires_at(wake_at);
+      co_await subscription->Wake().async_wait(async::kUseAwaitable);
+    }
+    hub_.Unsubscribe(subscription);
+  };
+  co_return r;
+}
+
+Task<Status> ApiHandler::CheckNamespaceWritable(const std::string& ns) {
+  const ResourceInfo* nsinfo = registry_.Find("", "v1", "namespaces");
+  auto kv = co_await async::RunBlocking(
+      pool_, [this, key = nsinfo->Key("", ns)] { return store_.Get(key); });
+  if (!kv.IsOk()) {
+    co_return kv.status().IsNotFound() ? NotFoundStatus(*nsinfo, ns) : kv.status();
+  }
+  auto obj = Decode(*kv);
+  if (obj.IsOk() && !MetaString(*obj, "deletionTimestamp").empty()) {
+    co_return Status::Forbidden("unable to create new content in namespace " + ns +
+                                " because it is being terminated");
+  }
+  co_return Status::Ok();
+}
+
+Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
+  const ResourceInfo& info = *t.info;
+  if (!t.sub.empty()) {
+    co_return ErrorResponse(Status(StatusCode::kMethodNotAllowed,
+                                   "the server does not allow this method on the requested "
+                                   "resource"));
+  }
+  auto body = ParseBody(req);
+  if (!body.IsOk()) co_return ErrorResponse(body.status());
+  std::string body_ns = MetaString(*body, "namespace");
+  if (info.namespaced && !body_ns.empty() && body_ns != t.ns) {
+    co_return ErrorResponse(Status::BadRequest(
+        "the namespace of the provided object does not match the namespace sent on the request"));
+  }
+  if (info.namespaced) {
+    Status ns_ok = co_await CheckNamespaceWritable(t.ns);
+    if (!ns_ok.IsOk()) {
+      if (ns_ok.Code() == StatusCode::kForbidden) {
+        std::string name = MetaString(*body, "name");
+        ns_ok = Status(StatusCode::kForbidden,
+                       info.resource + " \"" + name + "\" is forbidden: " + ns_ok.Message(),
+                       StatusDetails{name, info.group, info.resource, {}, 0});
+      }
+      co_return ErrorResponse(ns_ok);
+    }
+  }
+  PrepareOptions popts;
+  popts.op = Operation::kCreate;
+  popts.namespace_ = info.namespaced ? t.ns : "";
+  popts.now = clock_.WallNow();
+  auto prepared = info.ops->Prepare(*body, nullptr, popts);
+  if (!prepared.IsOk()) co_return ErrorResponse(prepared.status());
+  Response warnings;
+  if (Status s = CheckUnknown(req, info, prepared->unknown, warnings); !s.IsOk()) {
+    co_return ErrorResponse(s);
+  }
+  std::string name = MetaString(prepared->object, "name");
+  Response out;
+  if (req.Query("dryRun") == "All") {
+    out = ObjectResponse(201, prepared->object, req, t);
+  } else {
+    std::string key = info.Key(t.ns, name);
+    auto kv = co_await async::RunBlocking(
+        pool_,
+        [this, key, bytes = StoredBytes(prepared->object)] { return store_.Create(key, bytes); });
+    if (!kv.IsOk()) {
+      co_return ErrorResponse(kv.status().IsAlreadyExists() ? AlreadyExistsStatus(info, name)
+                                                            : kv.status());
+    }
+    Meta(prepared->object)["resourceVersion"] = std::to_string(kv->mod_revision);
+    out = ObjectResponse(201, prepared->object, req, t);
+  }
+  for (auto& [k, v] : warnings.headers) out.headers[k] = v;
+  co_return out;
+}
+
+Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t, Mutator mutate,
+                                            bool rv_from_body) {
+  const ResourceInfo& info = *t.info;
+  const std::string key = t.Key();
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto kv = co_await async::RunBlocking(pool_, [this, key] { return store_.Get(key); });
+    if (!kv.IsOk()) {
+      co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(info, t.name)
+                                                       : kv.status());
+    }
+    auto current = Decode(*kv);
+    if (!current.IsOk()) co_return ErrorResponse(current.status());
+    bool is_scale = t.sub == "scale";
+    auto body = mutate(is_scale ? ToScale(info, *current) : *current);
+    if (!body.IsOk()) co_return ErrorResponse(body.status());
+    std::string body_rv = MetaString(*body, "resourceVersion");
+    bool precondition = rv_from_body && !body_rv.empty();
+    if (precondition && body_rv != std::to_string(kv->mod_revision)) {
+      co_return ErrorResponse(ConflictStatus(info, t.name));
+    }
+    if (is_scale) {
+      // Apply the Scale's spec.replicas to the object.
+      json::value obj = *current;
+      int64_t replicas = 0;
+      const auto& b = body->as_object();
+      if (auto s = b.find("spec"); s != b.end() && s->value().is_object()) {
+        if (auto r = s->value().as_object().find("replicas");
+            r != s->value().as_object().end() && r->value().is_number()) {
+          replicas = r->value().to_number<int64_t>();
+        }
+      }
+      auto& spec = obj.as_object()["spec"];
+      if (!spec.is_object()) spec = json::object();
+      spec.as_object()["replicas"] = replicas;
+      body = std::move(obj);
+    }
+    PrepareOptions popts;
+    popts.op = Operation::kUpdate;
+    popts.status_subresource = t.sub == "status";
+    popts.namespace_ = info.namespaced ? t.ns : "";
+    popts.name = t.name;
+    popts.now = clock_.WallNow();
+    auto prepared = info.ops->Prepare(*body, &*current, popts);
+    if (!prepared.IsOk()) co_return ErrorResponse(prepared.status());
+    Response warnings;
+    if (Status s = CheckUnknown(req, info, prepared->unknown, warnings); !s.IsOk()) {
+      co_return ErrorResponse(s);
+    }
+    json::value& obj = prepared->object;
+    Meta(obj)["resourceVersion"] = std::to_string(kv->mod_revision);
+    bool deleting = !MetaString(obj, "deletionTimestamp").empty() && Finalizers(obj).empty();
+    if (deleting && info.resource == "namespaces") {
+      // A namespace also waits for its spec.finalizers (the namespace controller).
+      const auto& spec = obj.as_object().find("spec");
+      if (spec != obj.as_object().end() && spec->value().is_object()) {
+        auto f = spec->value().as_object().find("finalizers");
+        if (f != spec->value().as_object().end() && f->value().is_array() &&
+            !f->value().as_array().empty()) {
+          deleting = false;
+        }
+      }
+    }
+    if (req.Query("dryRun") == "All") co_return ObjectResponse(200, obj, req, t);
+    if (deleting) {
+      // The last finalizer is gone from an object being deleted: delete it now.
+      auto del = co_await DeleteKey(key, kv->mod_revision);
+      if (!del.IsOk() && del.status().IsConflict() && !precondition) continue;
+      if (!del.IsOk()) co_return ErrorResponse(del.status());
+      Meta(obj)["resourceVersion"] = std::to_string(del->revision);
+      co_return ObjectResponse(200, obj, req, t);
+    }
+    if (obj == *current) {
+      Response same =
+          is_scale ? JsonResponse(200, ToScale(info, obj)) : ObjectResponse(200, obj, req, t);
+      for (auto& [k, v] : warnings.headers) same.headers[k] = v;
+      co_return same;
+    }
+    auto updated = co_await async::RunBlocking(
+        pool_, [this, key, bytes = StoredBytes(obj), rev = kv->mod_revision] {
+          return store_.Update(key, bytes, rev);
+        });
+    if (!updated.IsOk()) {
+      if (updated.status().IsConflict()) {
+        if (precondition) co_return ErrorResponse(ConflictStatus(info, t.name));
+        continue;
+      }
+      if (updated.status().IsNotFound()) co_return ErrorResponse(NotFoundStatus(info, t.name));
+      co_return ErrorResponse(updated.status());
+    }
+    Meta(obj)["resourceVersion"] = std::to_string(updated->mod_revision);
+    Response out =
+        is_scale ? JsonResponse(200, ToScale(info, obj)) : ObjectResponse(200, obj, req, t);
+    for (auto& [k, v] : warnings.headers) out.headers[k] = v;
+    co_return out;
+  }
+  co_return ErrorResponse(ConflictStatus(info, t.name));
+}
+
+Task<Response> ApiHandler::Update(const Request& req, const Target& t) {
+  auto body = ParseBody(req);
+  if (!body.IsOk()) co_return ErrorResponse(body.status());
+  std::string body_name = MetaString(*body, "name");
+  if (!body_name.empty() && body_name != t.name) {
+    co_return ErrorResponse(Status::BadRequest("the name of the object (" + body_name +
+                                               ") does not match the name on the URL (" + t.name +
+                                               ")"));
+  }
+  json::value b = std::move(*body);
+  co_return co_await GuaranteedUpdate(
+      req, t, [b](const json::value&) -> Result<json::value> { return b; }, true);
+}
+
+Task<Response> ApiHandler::Patch(const Request& req, const Target& t) {
+  std::string type = req.Header("content-type");
+  if (auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+  boost::system::error_code ec;
+  json::value patch = json::parse(req.body, ec);
+  if (ec) {
+    co_return ErrorResponse(Status::BadRequest("error decoding patch: " + ec.message()));
+  }
+  Mutator mutate;
+  if (type == "application/merge-patch+json") {
+    if (!patch.is_object()) {
+      co_return ErrorResponse(Status::BadRequest("a merge patch must be a JSON object"));
+    }
+    mutate = [patch](const json::value& cur) -> Result<json::value> {
+      return api::ApplyMergePatch(cur, patch);
+    };
+  } else if (type == "application/json-patch+json") {
+    mutate = [patch](const json::value& cur) -> Result<json::value> {
+      return api::ApplyJsonPatch(cur, patch);
+    };
+  } else {
+    co_return ErrorResponse(Status(StatusCode::kUnsupportedMediaType,
+                                   "the server does not support patch type " + type + " yet"));
+  }
+  co_return co_await GuaranteedUpdate(req, t, std::move(mutate), true);
+}
+
+Task<Result<storage::DeleteResult>> ApiHandler::DeleteKey(std::string key, storage::Revision rv) {
+  co_return co_await async::RunBlocking(pool_, [this, key, rv] { return store_.Delete(key, rv); });
+}
+
+Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
+  const ResourceInfo& info = *t.info;
+  json::object options;
+  if (!req.body.empty()) {
+    boost::system::error_code ec;
+    auto v = json::parse(req.body, ec);
+    if (ec || !v.is_object()) {
+      co_return ErrorResponse(Status::BadRequest("invalid DeleteOptions in the request body"));
+    }
+    options = v.as_object();
+  }
+  std::string propagation = req.Query("propagationPolicy");
+  if (auto p = options.find("propagationPolicy"); p != options.end() && p->value().is_string()) {
+    propagation = std::string(p->value().as_string());
+  }
+  std::optional<int64_t> grace = ParseInt(req.Query("gracePeriodSeconds"));
+  if (auto g = options.find("gracePeriodSeconds"); g != options.end() && g->value().is_int64()) {
+    grace = g->value().as_int64();
+  }
+  bool dry_run = req.Query("dryRun") == "All";
+  const std::string key = t.Key();
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto kv = co_await async::RunBlocking(pool_, [this, key] { return store_.Get(key); });
+    if (!kv.IsOk()) {
+      co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(info, t.name)
+                                                       : kv.status());
+    }
+    auto current = Decode(*kv);
+    if (!current.IsOk()) co_return ErrorResponse(current.status());
+    if (auto pre = options.find("preconditions");
+        pre != options.end() && pre->value().is_object()) {
+      const auto& p = pre->value().as_object();
+      auto uid = p.find("uid");
+      if (uid != p.end() && uid->value().is_string() &&
+          uid->value().as_string() != MetaString(*current, "uid")) {
+        co_return ErrorResponse(Status::Conflict(
+            "Precondition failed: UID in precondition: " + std::string(uid->value().as_string()) +
+            ", UID in object meta: " + MetaString(*current, "uid")));
+      }
+      auto rv = p.find("resourceVersion");
+      if (rv != p.end() && rv->value().is_string() &&
+          rv->value().as_string() != std::to_string(kv->mod_revision)) {
+        co_return ErrorResponse(ConflictStatus(info, t.name));
+      }
+    }
+    json::value obj = *current;
+    auto finalizers = Finalizers(obj);
+    bool graceful = false;
+    std::string now = FormatRfc3339(clock_.WallNow());
+    if (info.resource == "namespaces") {
+      graceful = true;  // the namespace controller empties it, then finalizes
+      auto& status = obj.as_object()["status"];
+      if (!status.is_object()) status = json::object();
+      status.as_object()["phase"] = "Terminating";
+    }
+    if (propagation == "Foreground" || propagation == "Orphan") {
+      std::string f = propagation == "Foreground" ? "foregroundDeletion" : "orphan";
+      if (std::find(finalizers.begin(), finalizers.end(), f) == finalizers.end()) {
+        finalizers.push_back(f);
+        json::array arr;
+        for (const auto& x : finalizers) arr.emplace_back(x);
+        Meta(obj)["finalizers"] = std::move(arr);
+      }
+    }
+    if (info.resource == "pods" && !(grace && *grace == 0)) {
+      // A pod bound to a node waits for its kubelet unless deleted with grace 0.
+      const auto& o = obj.as_object();
+      auto spec = o.find("spec");
+      bool bound = spec != o.end() && spec->value().is_object() &&
+                   spec->value().as_object().find("nodeName") != spec->value().as_object().end();
+      if (bound) {
+        int64_t g = grace.value_or(30);
+        if (!grace) {
+          auto tg = spec->value().as_object().find("terminationGracePeriodSeconds");
+          if (tg != spec->value().as_object().end() && tg->value().is_int64()) {
+            g = tg->value().as_int64();
+          }
+        }
+        graceful = g > 0;
+        if (graceful) {
+          Meta(obj)["deletionGracePeriodSeconds"] = g;
+          now = FormatRfc3339(clock_.WallNow() + std::chrono::seconds(g));
+        }
+      }
+    }
+    if (!finalizers.empty() || graceful) {
+      if (MetaString(obj, "deletionTimestamp").empty()) Meta(obj)["deletionTimestamp"] = now;
+      if (dry_run) co_return ObjectResponse(200, obj, req, t);
+      if (obj == *current) co_return ObjectResponse(200, obj, req, t);
+      auto updated = co_await async::RunBlocking(
+          pool_, [this, key, bytes = StoredBytes(obj), rev = kv->mod_revision] {
+            return store_.Update(key, bytes, rev);
+          });
+      if (!updated.IsOk() && updated.status().IsConflict()) continue;
+      if (!updated.IsOk()) co_return ErrorResponse(updated.status());
+      Meta(obj)["resourceVersion"] = std::to_string(updated->mod_revision);
+      co_return ObjectResponse(200, obj, req, t);
+    }
+    if (dry_run) co_return ObjectResponse(200, obj, req, t);
+    auto del = co_await DeleteKey(key, kv->mod_revision);
+    if (!del.IsOk() && del.status().IsConflict()) continue;
+    if (!del.IsOk()) {
+      co_return ErrorResponse(del.status().IsNotFound() ? NotFoundStatus(info, t.name)
+                                                        : del.status());
+    }
+    Meta(obj)["resourceVersion"] = std::to_string(del->revision);
+    co_return ObjectResponse(200, obj, req, t);
+  }
+  co_return ErrorResponse(ConflictStatus(info, t.name));
+}
+
+Task<Response> ApiHandler::DeleteCollection(const Request& req, const Target& t) {
+  auto filter = ParseFilter(req, *t.info);
+  if (!filter.IsOk()) co_return ErrorResponse(filter.status());
+  storage::ListOptions opts;
+  opts.prefix = t.Prefix();
+  auto page = co_await async::RunBlocking(pool_, [this, opts] { return store_.List(opts); });
+  if (!page.IsOk()) co_return ErrorResponse(page.status());
+  json::array deleted;
+  for (const auto& kv : page->items) {
+    auto obj = Decode(kv);
+    if (!obj.IsOk() || !filter->Matches(*t.info, *obj)) continue;
+    Target one = t;
+    one.name = MetaString(*obj, "name");
+    one.ns = MetaString(*obj, "namespace");
+    Request sub = req;
+    sub.headers.erase("accept");
+    Response r = co_await Delete(sub, one);
+    if (r.status == 200) {
+      boost::system::error_code ec;
+      auto v = json::parse(r.body, ec);
+      if (!ec) deleted.push_back(std::move(v));
+    } else if (r.status != 404) {
+      co_return r;
+    }
+  }
+  json::object list;
+  list["kind"] = ListKind(*t.info);
+  list["apiVersion"] = t.info->GroupVersion();
+  list["metadata"] = json::object{{"resourceVersion", std::to_string(page->revision)}};
+  list["items"] = std::move(deleted);
+  co_return JsonResponse(200, list);
+}
+
+Response ApiHandler::Discovery(const Request& req) const {
+  std::string path = req.path;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  auto resource_list = [this](const std::string& group, const std::string& version) {
+    json::object list;
+    list["kind"] = "APIResourceList";
+    list["apiVersion"] = "v1";
+    list["groupVersion"] = group.empty() ? version : group + "/" + version;
+    json::array resources;
+    for (const auto& r : registry_.All()) {
+      if (r->group != group || r->version != version) continue;
+      json::object res;
+      res["name"] = r->resource;
+      res["singularName"] = r->singular;
+      res["namespaced"] = r->namespaced;
+      res["kind"] = r->kind;
+      json::array verbs;
+      for (const auto& v : r->verbs) verbs.emplace_back(v);
+      res["verbs"] = std::move(verbs);
+      if (!r->short_names.empty()) {
+        json::array sn;
+        for (const auto& s : r->short_names) sn.emplace_back(s);
+        res["shortNames"] = std::move(sn);
+      }
+      if (!r->categories.empty()) {
+        json::array cats;
+        for (const auto& c : r->categories) cats.emplace_back(c);
+        res["categories"] = std::move(cats);
+      }
+      resources.push_back(std::move(res));
+      auto subresource = [&](const std::string& name, const std::string& kind, const std::string& g,
+                             const std::string& v) {
+        json::object s;
+        s["name"] = r->resource + "/" + name;
+        s["singularName"] = "";
+        s["namespaced"] = r->namespaced;
+        if (!g.empty()) s["group"] = g;
+        if (!v.empty()) s["version"] = v;
+        s["kind"] = kind;
+        s["verbs"] = json::array{"get", "patch", "update"};
+        resources.push_back(std::move(s));
+      };
+      if (r->has_status) subresource("status", r->kind, "", "");
+      if (r->has_scale) subresource("scale", "Scale", "autoscaling", "v1");
+      if (r->resource == "namespaces") {
+        json::object s{{"name", "namespaces/finalize"},
+                       {"singularName", ""},
+                       {"namespaced", false},
+                       {"kind", "Namespace"},
+                       {"verbs", json::array{"update"}}};
+        resources.push_back(std::move(s));
+      }
+    }
+    list["resources"] = std::move(resources);
+    return list;
+  };
+  auto group_versions = [](const std::string& group) {
+    json::object gv{{"groupVersion", group + "/v1"}, {"version", "v1"}};
+    json::object g;
+    g["name"] = group;
+    g["versions"] = json::array{gv};
+    g["preferredVersion"] = gv;
+    return g;
+  };
+  if (path == "/api") {
+    json::object v;
+    v["kind"] = "APIVersions";
+    v["versions"] = json::array{"v1"};
+    v["serverAddressByClientCIDRs"] = json::array{
+        json::object{{"clientCIDR", "0.0.0.0/0"}, {"serverAddress", options_.external_address}}};
+    return JsonResponse(200, v);
+  }
+  if (path == "/apis") {
+    json::object list;
+    list["kind"] = "APIGroupList";
+    list["apiVersion"] = "v1";
+    json::array groups;
+    for (const auto& g : registry_.Groups()) {
+      if (!g.empty()) groups.push_back(group_versions(g));
+    }
+    list["groups"] = std::move(groups);
+    return JsonResponse(200, list);
+  }
+  if (path == "/api/v1") return JsonResponse(200, resource_list("", "v1"));
+  std::vector<std::string> segs;
+  for (size_t pos = 1; pos <= path.size();) {
+    size_t next = path.find('/', pos);
+    if (next == std::string::npos) next = path.size();
+    segs.push_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  auto groups = registry_.Groups();
+  if (segs.size() >= 2 && segs[0] == "apis" &&
+      std::find(groups.begin(), groups.end(), segs[1]) != groups.end()) {
+    if (segs.size() == 2) {
+      json::object g = group_versions(segs[1]);
+      g["kind"] = "APIGroup";
+      g["apiVersion"] = "v1";
+      return JsonResponse(200, g);
+    }
+    if (segs.size() == 3 && segs[2] == "v1") return JsonResponse(200, resource_list(segs[1], "v1"));
+  }
+  return ErrorResponse(Status::NotFound("the server could not find the requested resource"));
+}
+
+}  // namespace kubepp::apiserver
