@@ -10,7 +10,7 @@ std::span<const Role> Roles() {
            nullptr, "issue #9"},
       Role{"agent", "one worker node: kubelet + kube-proxy (+ its own containerd)", nullptr,
            "issue #9"},
-      Role{"apiserver", "the Kubernetes API server (REST, watch, the store)", nullptr, "issue #4"},
+      Role{"apiserver", "the Kubernetes API server (REST, watch, the store)", &ApiServerMain, ""},
       Role{"scheduler", "places pods on nodes", nullptr, "issue #5"},
       Role{"controller-manager", "control loops: deployments, replicasets, jobs, nodes, ...",
            nullptr, "issue #6"},

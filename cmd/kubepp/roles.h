@@ -20,5 +20,6 @@ struct Role {
 std::span<const Role> Roles();
 
 int VersionMain(int argc, char** argv);
+int ApiServerMain(int argc, char** argv);
 
 }  // namespace kubepp::cmd

@@ -235,6 +235,14 @@ Status CheckUnknown(const Request& req, const ResourceInfo& info,
 
 // The body of a write: JSON (kubectl sends JSON for every write it makes).
 Result<json::value> ParseBody(const Request& req) {
+  std::string type = req.Header("content-type");
+  if (auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+  if (!type.empty() && type != "application/json" && type != "*/*") {
+    // Protobuf and CBOR are not served: 415 makes client-go fall back to JSON.
+    return Status(StatusCode::kUnsupportedMediaType,
+                  "the body of the request was in an unknown format - accepted media types "
+                  "include: application/json");
+  }
   if (req.body.empty()) return Status::BadRequest("the request body is empty");
   boost::system::error_code ec;
   json::parse_options opts;
@@ -262,6 +270,38 @@ ApiHandler::ApiHandler(const Registry& registry, storage::Backend& store, WatchH
       clock_(clock),
       options_(std::move(options)) {}
 
+// Store calls on the blocking pool. Plain functions returning the awaitable: the lambda is a
+// named local here, never a temporary inside a co_await expression (GCC 12 destroys such
+// temporaries twice).
+Task<Result<storage::KeyValue>> ApiHandler::StoreGet(const std::string& key) {
+  auto fn = [this, key] { return store_.Get(key); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<Result<storage::ListResult>> ApiHandler::StoreList(const storage::ListOptions& opts) {
+  auto fn = [this, opts] { return store_.List(opts); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<Result<storage::KeyValue>> ApiHandler::StoreCreate(const std::string& key,
+                                                        const std::string& value) {
+  auto fn = [this, key, value] { return store_.Create(key, value); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<Result<storage::KeyValue>> ApiHandler::StoreUpdate(const std::string& key,
+                                                        const std::string& value,
+                                                        storage::Revision rev) {
+  auto fn = [this, key, value, rev] { return store_.Update(key, value, rev); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<Result<storage::DeleteResult>> ApiHandler::StoreDelete(const std::string& key,
+                                                            storage::Revision rev) {
+  auto fn = [this, key, rev] { return store_.Delete(key, rev); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<Result<storage::Revision>> ApiHandler::StoreRevision() {
+  auto fn = [this] { return store_.CurrentRevision(); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+
 Response ApiHandler::ObjectResponse(int code, const json::value& obj, const Request& req,
                                     const Target& t) const {
   if (WantsTable(req) && t.sub.empty()) {
@@ -285,7 +325,7 @@ Task<Response> ApiHandler::Handle(Request req) {
   if (path == "/healthz" || path == "/livez" || path == "/readyz" ||
       path.rfind("/healthz/", 0) == 0 || path.rfind("/livez/", 0) == 0 ||
       path.rfind("/readyz/", 0) == 0) {
-    auto rev = co_await async::RunBlocking(pool_, [this] { return store_.CurrentRevision(); });
+    auto rev = co_await StoreRevision();
     std::string check = path.substr(
         1, path.find('/', 1) == std::string::npos ? std::string::npos : path.find('/', 1) - 1);
     if (!rev.IsOk()) {
@@ -445,7 +485,8 @@ json::value ToScale(const ResourceInfo& info, const json::value& obj) {
 }  // namespace
 
 Task<Response> ApiHandler::Get(const Request& req, const Target& t) {
-  auto kv = co_await async::RunBlocking(pool_, [this, key = t.Key()] { return store_.Get(key); });
+  const std::string key = t.Key();
+  auto kv = co_await StoreGet(key);
   if (!kv.IsOk()) {
     co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(*t.info, t.name)
                                                      : kv.status());
@@ -476,7 +517,7 @@ Task<Response> ApiHandler::List(const Request& req, const Target& t) {
   int64_t remaining = 0;
   while (true) {
     opts.limit = limit;
-    auto page = co_await async::RunBlocking(pool_, [this, opts] { return store_.List(opts); });
+    auto page = co_await StoreList(opts);
     if (!page.IsOk()) {
       Status s = page.status();
       if (s.IsGone()) {
@@ -556,7 +597,7 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
   if (initial) {
     storage::ListOptions opts;
     opts.prefix = t.Prefix();
-    auto page = co_await async::RunBlocking(pool_, [this, opts] { return store_.List(opts); });
+    auto page = co_await StoreList(opts);
     if (!page.IsOk()) co_return ErrorResponse(page.status());
     after = page->revision;
     for (const auto& kv : page->items) {
@@ -611,7 +652,8 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
     };
     if (!sub_result.IsOk()) {
       json::value st = json::parse(StatusBody(sub_result.status()));
-      co_await w.Write(encode("ERROR", st));
+      std::string chunk = encode("ERROR", st);
+      co_await w.Write(std::move(chunk));
       co_return;
     }
     auto subscription = *sub_result;
@@ -627,9 +669,13 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
     };
     bool ok = true;
     for (const auto& obj : initial_items) {
-      if (!(ok = co_await w.Write(encode("ADDED", obj)))) break;
+      std::string chunk = encode("ADDED", obj);
+      if (!(ok = co_await w.Write(std::move(chunk)))) break;
     }
-    if (ok && initial_bookmark && bookmarks) ok = co_await w.Write(bookmark(after, true));
+    if (ok && initial_bookmark && bookmarks) {
+      std::string chunk = bookmark(after, true);
+      ok = co_await w.Write(std::move(chunk));
+    }
     auto deadline = std::chrono::steady_clock::now() + timeout;
     auto next_bookmark = std::chrono::steady_clock::now() + options_.watch_bookmark_interval;
     while (ok) {
@@ -662,7 +708,8 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
       auto now = std::chrono::steady_clock::now();
       if (now >= deadline) break;
       if (bookmarks && now >= next_bookmark) {
-        if (!(ok = co_await w.Write(bookmark(subscription->Progress(), false)))) break;
+        std::string chunk = bookmark(subscription->Progress(), false);
+        if (!(ok = co_await w.Write(std::move(chunk)))) break;
         next_bookmark = now + options_.watch_bookmark_interval;
       }
       auto wake_at = std::min(deadline, bookmarks ? next_bookmark : deadline);
@@ -678,6 +725,7 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
 
 Task<Status> ApiHandler::CheckNamespaceWritable(const std::string& ns) {
   const ResourceInfo* nsinfo = registry_.Find("", "v1", "namespaces");
+  const std::string ns_key = nsinfo->Key("", ns);
   auto kv = co_await async::RunBlocking(
       pool_, [this, key = nsinfo->Key("", ns)] { return store_.Get(key); });
   if (!kv.IsOk()) {
@@ -733,6 +781,7 @@ Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
     out = ObjectResponse(201, prepared->object, req, t);
   } else {
     std::string key = info.Key(t.ns, name);
+    const std::string bytes = StoredBytes(prepared->object);
     auto kv = co_await async::RunBlocking(
         pool_,
         [this, key, bytes = StoredBytes(prepared->object)] { return store_.Create(key, bytes); });
@@ -752,7 +801,7 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
   const ResourceInfo& info = *t.info;
   const std::string key = t.Key();
   for (int attempt = 0; attempt < 16; ++attempt) {
-    auto kv = co_await async::RunBlocking(pool_, [this, key] { return store_.Get(key); });
+    auto kv = co_await StoreGet(key);
     if (!kv.IsOk()) {
       co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(info, t.name)
                                                        : kv.status());
@@ -812,7 +861,7 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
     if (req.Query("dryRun") == "All") co_return ObjectResponse(200, obj, req, t);
     if (deleting) {
       // The last finalizer is gone from an object being deleted: delete it now.
-      auto del = co_await DeleteKey(key, kv->mod_revision);
+      auto del = co_await StoreDelete(key, kv->mod_revision);
       if (!del.IsOk() && del.status().IsConflict() && !precondition) continue;
       if (!del.IsOk()) co_return ErrorResponse(del.status());
       Meta(obj)["resourceVersion"] = std::to_string(del->revision);
@@ -824,10 +873,8 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
       for (auto& [k, v] : warnings.headers) same.headers[k] = v;
       co_return same;
     }
-    auto updated = co_await async::RunBlocking(
-        pool_, [this, key, bytes = StoredBytes(obj), rev = kv->mod_revision] {
-          return store_.Update(key, bytes, rev);
-        });
+    const std::string bytes = StoredBytes(obj);
+    auto updated = co_await StoreUpdate(key, bytes, kv->mod_revision);
     if (!updated.IsOk()) {
       if (updated.status().IsConflict()) {
         if (precondition) co_return ErrorResponse(ConflictStatus(info, t.name));
@@ -855,8 +902,9 @@ Task<Response> ApiHandler::Update(const Request& req, const Target& t) {
                                                ")"));
   }
   json::value b = std::move(*body);
-  co_return co_await GuaranteedUpdate(
-      req, t, [b](const json::value&) -> Result<json::value> { return b; }, true);
+  // A named Mutator: a prvalue argument to a coroutine is destroyed twice by GCC 12.
+  Mutator replace = [b](const json::value&) -> Result<json::value> { return b; };
+  co_return co_await GuaranteedUpdate(req, t, std::move(replace), true);
 }
 
 Task<Response> ApiHandler::Patch(const Request& req, const Target& t) {
@@ -886,10 +934,6 @@ Task<Response> ApiHandler::Patch(const Request& req, const Target& t) {
   co_return co_await GuaranteedUpdate(req, t, std::move(mutate), true);
 }
 
-Task<Result<storage::DeleteResult>> ApiHandler::DeleteKey(std::string key, storage::Revision rv) {
-  co_return co_await async::RunBlocking(pool_, [this, key, rv] { return store_.Delete(key, rv); });
-}
-
 Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
   const ResourceInfo& info = *t.info;
   json::object options;
@@ -912,7 +956,7 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
   bool dry_run = req.Query("dryRun") == "All";
   const std::string key = t.Key();
   for (int attempt = 0; attempt < 16; ++attempt) {
-    auto kv = co_await async::RunBlocking(pool_, [this, key] { return store_.Get(key); });
+    auto kv = co_await StoreGet(key);
     if (!kv.IsOk()) {
       co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(info, t.name)
                                                        : kv.status());
@@ -979,17 +1023,15 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
       if (MetaString(obj, "deletionTimestamp").empty()) Meta(obj)["deletionTimestamp"] = now;
       if (dry_run) co_return ObjectResponse(200, obj, req, t);
       if (obj == *current) co_return ObjectResponse(200, obj, req, t);
-      auto updated = co_await async::RunBlocking(
-          pool_, [this, key, bytes = StoredBytes(obj), rev = kv->mod_revision] {
-            return store_.Update(key, bytes, rev);
-          });
+      const std::string bytes = StoredBytes(obj);
+      auto updated = co_await StoreUpdate(key, bytes, kv->mod_revision);
       if (!updated.IsOk() && updated.status().IsConflict()) continue;
       if (!updated.IsOk()) co_return ErrorResponse(updated.status());
       Meta(obj)["resourceVersion"] = std::to_string(updated->mod_revision);
       co_return ObjectResponse(200, obj, req, t);
     }
     if (dry_run) co_return ObjectResponse(200, obj, req, t);
-    auto del = co_await DeleteKey(key, kv->mod_revision);
+    auto del = co_await StoreDelete(key, kv->mod_revision);
     if (!del.IsOk() && del.status().IsConflict()) continue;
     if (!del.IsOk()) {
       co_return ErrorResponse(del.status().IsNotFound() ? NotFoundStatus(info, t.name)
@@ -1006,7 +1048,7 @@ Task<Response> ApiHandler::DeleteCollection(const Request& req, const Target& t)
   if (!filter.IsOk()) co_return ErrorResponse(filter.status());
   storage::ListOptions opts;
   opts.prefix = t.Prefix();
-  auto page = co_await async::RunBlocking(pool_, [this, opts] { return store_.List(opts); });
+  auto page = co_await StoreList(opts);
   if (!page.IsOk()) co_return ErrorResponse(page.status());
   json::array deleted;
   for (const auto& kv : page->items) {

@@ -49,7 +49,18 @@ class ApiHandler {
   async::Task<Response> GuaranteedUpdate(const Request& req, const Target& t, Mutator mutate,
                                          bool rv_from_body);
   async::Task<Status> CheckNamespaceWritable(const std::string& ns);
-  async::Task<Result<storage::DeleteResult>> DeleteKey(std::string key, storage::Revision rv);
+
+  // Store calls on the blocking pool (arguments are copied before the call returns).
+  async::Task<Result<storage::KeyValue>> StoreGet(const std::string& key);
+  async::Task<Result<storage::ListResult>> StoreList(const storage::ListOptions& opts);
+  async::Task<Result<storage::KeyValue>> StoreCreate(const std::string& key,
+                                                     const std::string& value);
+  async::Task<Result<storage::KeyValue>> StoreUpdate(const std::string& key,
+                                                     const std::string& value,
+                                                     storage::Revision rev);
+  async::Task<Result<storage::DeleteResult>> StoreDelete(const std::string& key,
+                                                         storage::Revision rev);
+  async::Task<Result<storage::Revision>> StoreRevision();
 
   Response Discovery(const Request& req) const;
   Response ObjectResponse(int code, const boost::json::value& obj, const Request& req,

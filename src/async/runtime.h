@@ -7,6 +7,10 @@
 // - Coroutines take parameters by value; coroutine lambdas capture nothing.
 // - Stateful components own a strand and are written as single-threaded.
 // - Asio calls use `as_tuple(use_awaitable)`: errors are values, not exceptions.
+// - GCC 12: no capturing lambda (or other temporary with a destructor) inside a co_await
+//   full-expression; name it first (`auto fn = [..]{..}; co_await RunBlocking(pool,
+//   std::move(fn));`). GCC destroys such temporaries twice (asio issue #1007). Same for `?:` around
+//   co_await.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -83,27 +87,31 @@ class BlockingPool {
   asio::thread_pool pool_;  // the blocking threads
 };
 
-// Runs `fn()` on `pool` and resumes the calling coroutine on its own executor with the result.
+// Runs `fn()` on `pool` and resumes the calling coroutine on its own executor with the result:
+//   auto kv = co_await RunBlocking(pool, [key] { return store.Get(key); });
 // `fn` must not throw (STYLE.md: exceptions never cross our interfaces).
+// Not a coroutine on purpose: GCC 12 destroys some by-value coroutine parameters twice, so the
+// function object travels inside the async operation instead of a coroutine frame.
 template <typename F>
-Task<std::invoke_result_t<F>> RunBlocking(BlockingPool& pool, F fn) {
+auto RunBlocking(BlockingPool& pool, F fn) {
   using R = std::invoke_result_t<F>;
-  auto caller = co_await asio::this_coro::executor;
   auto pool_ex = pool.Executor();
   if constexpr (std::is_void_v<R>) {
-    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
-        [pool_ex, caller](auto handler, F f) mutable {
-          asio::post(pool_ex, [h = std::move(handler), f = std::move(f), caller]() mutable {
+    return asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [pool_ex](auto handler, F f) {
+          asio::post(pool_ex, [h = std::move(handler), f = std::move(f)]() mutable {
             f();
+            auto caller = asio::get_associated_executor(h);
             asio::post(caller, std::move(h));
           });
         },
         asio::use_awaitable, std::move(fn));
   } else {
-    co_return co_await asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
-        [pool_ex, caller](auto handler, F f) mutable {
-          asio::post(pool_ex, [h = std::move(handler), f = std::move(f), caller]() mutable {
+    return asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
+        [pool_ex](auto handler, F f) {
+          asio::post(pool_ex, [h = std::move(handler), f = std::move(f)]() mutable {
             R r = f();
+            auto caller = asio::get_associated_executor(h);
             asio::post(caller, [h = std::move(h), r = std::move(r)]() mutable {
               std::move(h)(std::move(r));
             });
