@@ -14,6 +14,13 @@ Mapping (see src/api/README.md):
   struct -> std::optional<T>; plain T when required or named metadata/spec/status/template/
             jobTemplate (Go value structs, always emitted)
 C++ keywords get a trailing underscore (namespace_), stripped again for the JSON name.
+
+Protobuf (api/protobuf.h): kProtoNumbers[i] is member i's field number from the schema's "proto"
+(N, or (outer << 16) | inner for [outer, inner]: a field of a Go-embedded message; 0 for
+apiVersion/kind, which travel in the envelope); kProtoKinds[i] says how a string member (or a
+container's string elements) is carried: 't' metav1.Time, 'm' metav1.MicroTime, 'b' bytes
+(base64 in C++), 'j' json (RawExtension/FieldsV1 raw JSON bytes), 's' anything else. A type with
+no fields gets neither array.
 """
 import json
 import os
@@ -79,6 +86,24 @@ def field_decl(f, types):
     return ctype, name, always
 
 
+PROTO_KINDS = {"time": "t", "microtime": "m", "bytes": "b", "json": "j"}
+
+
+def base_type(t):
+    while t.startswith("[") or t.startswith("{"):
+        t = t[1:-1]
+    return t
+
+
+def proto_number(type_name, f):
+    n = f.get("proto")
+    if isinstance(n, list) and len(n) == 2:
+        return f"({n[0]} << 16) | {n[1]}"
+    if not isinstance(n, int):
+        raise SystemExit(f"{type_name}.{f['name']}: no protobuf number (tools/add_proto_numbers.py)")
+    return str(n)
+
+
 def comment(text, indent):
     text = " ".join(text.split())
     if not text:
@@ -134,6 +159,13 @@ def main():
             out.append(comment(f.get("description", ""), "  "))
             out.append(f"  {ctype} {mname}{{}};\n")
             members.append(mname)
+        if t["fields"]:
+            numbers = ", ".join(proto_number(name, f) for f in t["fields"])
+            kinds = "".join(PROTO_KINDS.get(base_type(f["type"]), "s") for f in t["fields"])
+            out.append("  // Protobuf field number of each member (see tools/gen_api_types.py).\n")
+            out.append(f"  static constexpr int kProtoNumbers[] = {{{numbers}}};\n")
+            out.append("  // How each member's strings travel in protobuf (see tools/gen_api_types.py).\n")
+            out.append(f'  static constexpr char kProtoKinds[] = "{kinds}";\n')
         out.append(f"  // Bit i set: member i is always written (required, or a Go value struct).\n")
         out.append(f"  static constexpr uint64_t kAlwaysEmit = {mask:#x}ULL;\n")
         out.append(f'  static constexpr const char* kOpenApiName = "{t["openapiName"]}";\n')

@@ -8,7 +8,8 @@ Not run by the build. Rerun to move to a newer Kubernetes API level:
     tools/import_api_schema.py /tmp/kcn/package/dist/gen/models > src/api/schema/types.json
 
 What upstream's generated models do not carry (patch strategies and merge keys, which string
-maps hold Quantities, which package a nested type lives in) comes from our own tables below.
+maps hold Quantities, which package a nested type lives in) comes from our own tables below;
+protobuf field numbers come from src/api/schema/proto_numbers.json (tools/add_proto_numbers.py).
 """
 import json
 import os
@@ -259,6 +260,10 @@ def main():
     for key in PATCH:
         if key[1] != "*" and key[0] not in types:
             print(f"warning: patch annotation for unknown type {key[0]}", file=sys.stderr)
+    # Protobuf field numbers (upstream generated.proto), from our table beside the schema.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import add_proto_numbers  # noqa: E402 (a sibling script)
+    add_proto_numbers.apply(types)
     json.dump({"kubernetesVersion": "v1.32.0", "types": dict(sorted(types.items()))},
               sys.stdout, indent=1, sort_keys=False)
     sys.stdout.write("\n")
