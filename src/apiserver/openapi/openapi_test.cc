@@ -1,0 +1,222 @@
+#include "apiserver/openapi/openapi.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+
+namespace kubepp::apiserver {
+namespace {
+namespace json = boost::json;
+
+class OpenApiTest : public ::testing::Test {
+ protected:
+  static Request Get(std::string path, std::string accept = "application/json") {
+    Request r;
+    r.method = "GET";
+    if (auto q = path.find('?'); q != std::string::npos) {
+      std::string query = path.substr(q + 1);
+      path.resize(q);
+      auto eq = query.find('=');
+      r.query.emplace(query.substr(0, eq), query.substr(eq + 1));
+    }
+    r.path = path;
+    if (!accept.empty()) r.headers["accept"] = accept;
+    return r;
+  }
+
+  std::unique_ptr<Registry> registry_ = Registry::Default();
+  OpenApi api_{*registry_};
+};
+
+TEST_F(OpenApiTest, OtherPathsAreNotOurs) {
+  EXPECT_FALSE(api_.Serve(Get("/api/v1/pods")).has_value());
+  EXPECT_FALSE(api_.Serve(Get("/openapi")).has_value());
+  EXPECT_FALSE(ServeOpenApi(Get("/version"), *registry_).has_value());
+}
+
+TEST_F(OpenApiTest, V3IndexListsEveryGroupVersionWithHash) {
+  auto r = api_.Serve(Get("/openapi/v3"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->content_type, "application/json");
+  EXPECT_FALSE(r->headers["ETag"].empty());
+  json::value index = json::parse(r->body);
+  const json::object& paths = index.at("paths").as_object();
+  ASSERT_TRUE(paths.contains("api/v1"));
+  ASSERT_TRUE(paths.contains("apis/apps/v1"));
+  std::string url(paths.at("apis/apps/v1").at("serverRelativeURL").as_string());
+  EXPECT_TRUE(url.starts_with("/openapi/v3/apis/apps/v1?hash=")) << url;
+  EXPECT_EQ(paths.size(), api_.GroupVersionPaths().size());
+}
+
+TEST_F(OpenApiTest, V3DocumentHasSchemasAndPaths) {
+  const std::string* text = api_.V3("api/v1");
+  ASSERT_NE(text, nullptr);
+  json::value doc = json::parse(*text);
+  EXPECT_EQ(doc.at("openapi").as_string(), "3.0.0");
+  const json::object& schemas = doc.at("components").at("schemas").as_object();
+  const json::object& pod = schemas.at("io.k8s.api.core.v1.Pod").as_object();
+  EXPECT_EQ(pod.at("x-kubernetes-group-version-kind").as_array()[0],
+            json::parse(R"({"group":"","kind":"Pod","version":"v1"})"));
+  // A described $ref is wrapped in allOf.
+  EXPECT_EQ(pod.at("properties").at("spec").at("allOf").as_array()[0].at("$ref").as_string(),
+            "#/components/schemas/io.k8s.api.core.v1.PodSpec");
+  const json::object& spec = schemas.at("io.k8s.api.core.v1.PodSpec").as_object();
+  const json::object& containers = spec.at("properties").at("containers").as_object();
+  EXPECT_EQ(containers.at("type").as_string(), "array");
+  EXPECT_EQ(containers.at("x-kubernetes-patch-merge-key").as_string(), "name");
+  EXPECT_EQ(containers.at("x-kubernetes-patch-strategy").as_string(), "merge");
+  EXPECT_EQ(containers.at("items").at("$ref").as_string(),
+            "#/components/schemas/io.k8s.api.core.v1.Container");
+  bool required = false;
+  for (const json::value& r : spec.at("required").as_array()) required |= r == "containers";
+  EXPECT_TRUE(required);
+  // Formats and the special scalar schemas.
+  EXPECT_EQ(schemas.at("io.k8s.api.core.v1.ContainerPort")
+                .at("properties")
+                .at("containerPort")
+                .at("format")
+                .as_string(),
+            "int32");
+  EXPECT_EQ(schemas.at("io.k8s.apimachinery.pkg.apis.meta.v1.Time").at("format").as_string(),
+            "date-time");
+  EXPECT_TRUE(schemas.at("io.k8s.apimachinery.pkg.util.intstr.IntOrString")
+                  .at("x-kubernetes-int-or-string")
+                  .as_bool());
+  EXPECT_TRUE(schemas.contains("io.k8s.apimachinery.pkg.api.resource.Quantity"));
+  EXPECT_TRUE(schemas.at("io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions")
+                  .at("x-kubernetes-group-version-kind")
+                  .as_array()
+                  .size() >= 2);
+  EXPECT_TRUE(schemas.contains("io.k8s.apimachinery.pkg.apis.meta.v1.WatchEvent"));
+  // Every $ref resolves.
+  std::function<void(const json::value&)> check = [&](const json::value& v) {
+    if (v.is_object()) {
+      for (const auto& [k, e] : v.as_object()) {
+        if (k == "$ref") {
+          std::string ref(e.as_string());
+          ASSERT_TRUE(ref.starts_with("#/components/schemas/")) << ref;
+          EXPECT_TRUE(schemas.contains(ref.substr(21))) << ref;
+        } else {
+          check(e);
+        }
+      }
+    } else if (v.is_array()) {
+      for (const json::value& e : v.as_array()) check(e);
+    }
+  };
+  check(doc);
+
+  // Paths: the PATCH of a pod carries fieldValidation (kubectl's server-side validation check)
+  // and the kind's GVK.
+  const json::object& paths = doc.at("paths").as_object();
+  const json::object& patch =
+      paths.at("/api/v1/namespaces/{namespace}/pods/{name}").at("patch").as_object();
+  EXPECT_EQ(patch.at("x-kubernetes-group-version-kind"),
+            json::parse(R"({"group":"","kind":"Pod","version":"v1"})"));
+  std::set<std::string> names;
+  for (const json::value& p : patch.at("parameters").as_array()) {
+    EXPECT_EQ(p.at("in").as_string(), "query");
+    names.emplace(p.at("name").as_string());
+  }
+  EXPECT_TRUE(names.contains("fieldValidation"));
+  EXPECT_TRUE(names.contains("dryRun"));
+  EXPECT_TRUE(names.contains("fieldManager"));
+  EXPECT_TRUE(paths.contains("/api/v1/pods"));
+  EXPECT_TRUE(paths.contains("/api/v1/namespaces/{namespace}/pods/{name}/status"));
+  EXPECT_TRUE(paths.contains("/api/v1/watch/namespaces/{namespace}/pods"));
+  EXPECT_TRUE(paths.contains("/api/v1/nodes/{name}"));
+  EXPECT_FALSE(paths.contains("/apis/apps/v1/namespaces/{namespace}/deployments"));
+  EXPECT_EQ(
+      paths.at("/api/v1/namespaces/{namespace}/pods").at("post").at("operationId").as_string(),
+      "createCoreV1NamespacedPod");
+}
+
+TEST_F(OpenApiTest, AppsDocumentHasDeploymentAndScale) {
+  json::value doc = json::parse(*api_.V3("apis/apps/v1"));
+  const json::object& schemas = doc.at("components").at("schemas").as_object();
+  const json::object& strategy =
+      schemas.at("io.k8s.api.apps.v1.DeploymentSpec").at("properties").at("strategy").as_object();
+  EXPECT_EQ(strategy.at("x-kubernetes-patch-strategy").as_string(), "retainKeys");
+  EXPECT_TRUE(schemas.contains("io.k8s.api.apps.v1.DeploymentStrategy"));
+  EXPECT_TRUE(schemas.contains("io.k8s.api.core.v1.PodTemplateSpec"));
+  const json::object& paths = doc.at("paths").as_object();
+  const json::object& scale =
+      paths.at("/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale")
+          .at("patch")
+          .as_object();
+  EXPECT_EQ(scale.at("x-kubernetes-group-version-kind").at("kind").as_string(), "Scale");
+}
+
+TEST_F(OpenApiTest, HashQueryCachingAndRedirect) {
+  json::value index = json::parse(api_.V3Index());
+  std::string url(index.at("paths").at("api/v1").at("serverRelativeURL").as_string());
+  auto r = api_.Serve(Get(url));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->headers["Cache-Control"], "public, immutable");
+  EXPECT_FALSE(r->headers["Expires"].empty());
+  EXPECT_EQ(r->body, *api_.V3("api/v1"));
+  EXPECT_EQ("\"" + url.substr(url.find('=') + 1) + "\"", r->headers["ETag"]);
+
+  auto stale = api_.Serve(Get("/openapi/v3/api/v1?hash=0000"));
+  ASSERT_TRUE(stale.has_value());
+  EXPECT_EQ(stale->status, 301);
+  EXPECT_EQ(stale->headers["Location"], url);
+
+  auto plain = api_.Serve(Get("/openapi/v3/api/v1"));
+  EXPECT_EQ(plain->status, 200);
+  EXPECT_FALSE(plain->headers.contains("Cache-Control"));
+
+  Request again = Get("/openapi/v3/api/v1");
+  again.headers["if-none-match"] = plain->headers["ETag"];
+  EXPECT_EQ(api_.Serve(again)->status, 304);
+
+  auto missing = api_.Serve(Get("/openapi/v3/apis/nope/v1"));
+  EXPECT_EQ(missing->status, 404);
+}
+
+TEST_F(OpenApiTest, V2IsJsonOnly) {
+  auto r = api_.Serve(Get("/openapi/v2", "application/json"));
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status, 200);
+  json::value doc = json::parse(r->body);
+  EXPECT_EQ(doc.at("swagger").as_string(), "2.0");
+  const json::object& defs = doc.at("definitions").as_object();
+  EXPECT_TRUE(defs.contains("io.k8s.api.core.v1.Pod"));
+  EXPECT_TRUE(defs.contains("io.k8s.api.apps.v1.Deployment"));
+  // v2 keeps description beside $ref.
+  EXPECT_EQ(defs.at("io.k8s.api.core.v1.Pod").at("properties").at("spec").at("$ref").as_string(),
+            "#/definitions/io.k8s.api.core.v1.PodSpec");
+  const json::object& patch = doc.at("paths")
+                                  .at("/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+                                  .at("patch")
+                                  .as_object();
+  bool field_validation = false;
+  for (const json::value& p : patch.at("parameters").as_array()) {
+    field_validation |= p.at("name") == "fieldValidation" && p.at("in") == "query";
+  }
+  EXPECT_TRUE(field_validation);
+
+  auto proto =
+      api_.Serve(Get("/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"));
+  ASSERT_TRUE(proto.has_value());
+  EXPECT_EQ(proto->status, 406);
+  EXPECT_EQ(json::parse(proto->body).at("reason").as_string(), "NotAcceptable");
+  auto either = api_.Serve(
+      Get("/openapi/v2",
+          "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json"));
+  EXPECT_EQ(either->status, 200);
+  EXPECT_EQ(api_.Serve(Get("/openapi/v2", ""))->status, 200);
+}
+
+TEST_F(OpenApiTest, ServeOpenApiCachesPerRegistry) {
+  auto a = ServeOpenApi(Get("/openapi/v3"), *registry_);
+  auto b = ServeOpenApi(Get("/openapi/v3"), *registry_);
+  ASSERT_TRUE(a.has_value() && b.has_value());
+  EXPECT_EQ(a->body, b->body);
+  EXPECT_EQ(a->body, api_.V3Index());
+}
+
+}  // namespace
+}  // namespace kubepp::apiserver
