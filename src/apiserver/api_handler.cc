@@ -6,7 +6,10 @@
 #include <random>
 
 #include "api/patch.h"
+#include "api/protobuf.h"
 #include "api/selector.h"
+#include "api/strategic_merge.h"
+#include "apiserver/openapi/openapi.h"
 #include "apiserver/registry/meta.h"
 #include "base/log.h"
 #include "base/version.h"
@@ -54,6 +57,18 @@ Status AlreadyExistsStatus(const ResourceInfo& info, std::string_view name) {
                 info.resource + (info.group.empty() ? "" : "." + info.group) + " \"" +
                     std::string(name) + "\" already exists",
                 d);
+}
+
+// Non-coroutine helpers that choose between class-type values: GCC 12 mis-destroys the
+// temporaries of a ?: inside a coroutine body, so coroutines call these instead.
+Status OrNotFound(const Status& s, const ResourceInfo& info, std::string_view name) {
+  if (s.IsNotFound()) return NotFoundStatus(info, name);
+  return s;
+}
+
+Status OrAlreadyExists(const Status& s, const ResourceInfo& info, std::string_view name) {
+  if (s.IsAlreadyExists()) return AlreadyExistsStatus(info, name);
+  return s;
 }
 
 // Parses stored bytes and stamps metadata.resourceVersion.
@@ -237,11 +252,14 @@ Status CheckUnknown(const Request& req, const ResourceInfo& info,
 Result<json::value> ParseBody(const Request& req) {
   std::string type = req.Header("content-type");
   if (auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+  if (type == api::kProtobufContentType) {
+    // kubectl 1.32+ sends typed-client writes as Kubernetes protobuf.
+    return api::ProtobufBodyToJson(req.body);
+  }
   if (!type.empty() && type != "application/json" && type != "*/*") {
-    // Protobuf and CBOR are not served: 415 makes client-go fall back to JSON.
     return Status(StatusCode::kUnsupportedMediaType,
                   "the body of the request was in an unknown format - accepted media types "
-                  "include: application/json");
+                  "include: application/json, application/vnd.kubernetes.protobuf");
   }
   if (req.body.empty()) return Status::BadRequest("the request body is empty");
   boost::system::error_code ec;
@@ -349,8 +367,20 @@ Task<Response> ApiHandler::Handle(Request req) {
     v["goVersion"] = "c++20";
     v["compiler"] = "gcc";
     v["platform"] = "linux/amd64";
-    co_return JsonResponse(200, v);
+    // Upstream answers /version indented; clients print it as-is (kubectl get --raw).
+    std::string body = "{\n";
+    bool first = true;
+    for (const auto& kv : v) {
+      if (!first) body += ",\n";
+      first = false;
+      body += "  \"" + std::string(kv.key()) + "\": " + json::serialize(kv.value());
+    }
+    body += "\n}";
+    Response r;
+    r.body = std::move(body);
+    co_return r;
   }
+  if (auto openapi = ServeOpenApi(req, registry_)) co_return std::move(*openapi);
   if (path == "/api" || path == "/apis" || path == "/api/" || path == "/apis/") {
     co_return Discovery(req);
   }
@@ -484,12 +514,17 @@ json::value ToScale(const ResourceInfo& info, const json::value& obj) {
 }
 }  // namespace
 
+Response ApiHandler::ScaleOrObject(bool scale, const json::value& obj, const Request& req,
+                                   const Target& t) const {
+  if (scale) return JsonResponse(200, ToScale(*t.info, obj));
+  return ObjectResponse(200, obj, req, t);
+}
+
 Task<Response> ApiHandler::Get(const Request& req, const Target& t) {
   const std::string key = t.Key();
   auto kv = co_await StoreGet(key);
   if (!kv.IsOk()) {
-    co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(*t.info, t.name)
-                                                     : kv.status());
+    co_return ErrorResponse(OrNotFound(kv.status(), *t.info, t.name));
   }
   auto obj = Decode(*kv);
   if (!obj.IsOk()) co_return ErrorResponse(obj.status());
@@ -626,7 +661,7 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
   const ResourceInfo* info = t.info;
 
   Response r;
-  r.content_type = table ? "application/json;as=Table;v=v1;g=meta.k8s.io" : "application/json";
+  if (table) r.content_type = "application/json;as=Table;v=v1;g=meta.k8s.io";
   r.stream = [this, sub_result = std::move(sub), f = std::move(f),
               initial_items = std::move(initial_items), info, timeout, bookmarks, table, include,
               initial_bookmark, after](ChunkWriter& w) mutable -> Task<void> {
@@ -639,7 +674,11 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
         tbl["kind"] = "Table";
         tbl["apiVersion"] = "meta.k8s.io/v1";
         tbl["metadata"] = json::object{{"resourceVersion", MetaString(obj, "resourceVersion")}};
-        tbl["columnDefinitions"] = columns_sent ? json::array() : ColumnDefinitions(*info);
+        if (columns_sent) {
+          tbl["columnDefinitions"] = json::array();
+        } else {
+          tbl["columnDefinitions"] = ColumnDefinitions(*info);
+        }
         columns_sent = true;
         json::array rows;
         rows.push_back(TableRow(*info, obj, clock_.WallNow(), include));
@@ -729,7 +768,7 @@ Task<Status> ApiHandler::CheckNamespaceWritable(const std::string& ns) {
   auto kv = co_await async::RunBlocking(
       pool_, [this, key = nsinfo->Key("", ns)] { return store_.Get(key); });
   if (!kv.IsOk()) {
-    co_return kv.status().IsNotFound() ? NotFoundStatus(*nsinfo, ns) : kv.status();
+    co_return OrNotFound(kv.status(), *nsinfo, ns);
   }
   auto obj = Decode(*kv);
   if (obj.IsOk() && !MetaString(*obj, "deletionTimestamp").empty()) {
@@ -767,7 +806,7 @@ Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
   }
   PrepareOptions popts;
   popts.op = Operation::kCreate;
-  popts.namespace_ = info.namespaced ? t.ns : "";
+  if (info.namespaced) popts.namespace_ = t.ns;
   popts.now = clock_.WallNow();
   auto prepared = info.ops->Prepare(*body, nullptr, popts);
   if (!prepared.IsOk()) co_return ErrorResponse(prepared.status());
@@ -786,8 +825,7 @@ Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
         pool_,
         [this, key, bytes = StoredBytes(prepared->object)] { return store_.Create(key, bytes); });
     if (!kv.IsOk()) {
-      co_return ErrorResponse(kv.status().IsAlreadyExists() ? AlreadyExistsStatus(info, name)
-                                                            : kv.status());
+      co_return ErrorResponse(OrAlreadyExists(kv.status(), info, name));
     }
     Meta(prepared->object)["resourceVersion"] = std::to_string(kv->mod_revision);
     out = ObjectResponse(201, prepared->object, req, t);
@@ -803,13 +841,17 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto kv = co_await StoreGet(key);
     if (!kv.IsOk()) {
-      co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(info, t.name)
-                                                       : kv.status());
+      co_return ErrorResponse(OrNotFound(kv.status(), info, t.name));
     }
     auto current = Decode(*kv);
     if (!current.IsOk()) co_return ErrorResponse(current.status());
     bool is_scale = t.sub == "scale";
-    auto body = mutate(is_scale ? ToScale(info, *current) : *current);
+    Result<json::value> body = Status::Internal("unset");
+    if (is_scale) {
+      body = mutate(ToScale(info, *current));
+    } else {
+      body = mutate(*current);
+    }
     if (!body.IsOk()) co_return ErrorResponse(body.status());
     std::string body_rv = MetaString(*body, "resourceVersion");
     bool precondition = rv_from_body && !body_rv.empty();
@@ -835,7 +877,7 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
     PrepareOptions popts;
     popts.op = Operation::kUpdate;
     popts.status_subresource = t.sub == "status";
-    popts.namespace_ = info.namespaced ? t.ns : "";
+    if (info.namespaced) popts.namespace_ = t.ns;
     popts.name = t.name;
     popts.now = clock_.WallNow();
     auto prepared = info.ops->Prepare(*body, &*current, popts);
@@ -868,8 +910,7 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
       co_return ObjectResponse(200, obj, req, t);
     }
     if (obj == *current) {
-      Response same =
-          is_scale ? JsonResponse(200, ToScale(info, obj)) : ObjectResponse(200, obj, req, t);
+      Response same = ScaleOrObject(is_scale, obj, req, t);
       for (auto& [k, v] : warnings.headers) same.headers[k] = v;
       co_return same;
     }
@@ -884,8 +925,7 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
       co_return ErrorResponse(updated.status());
     }
     Meta(obj)["resourceVersion"] = std::to_string(updated->mod_revision);
-    Response out =
-        is_scale ? JsonResponse(200, ToScale(info, obj)) : ObjectResponse(200, obj, req, t);
+    Response out = ScaleOrObject(is_scale, obj, req, t);
     for (auto& [k, v] : warnings.headers) out.headers[k] = v;
     co_return out;
   }
@@ -927,6 +967,15 @@ Task<Response> ApiHandler::Patch(const Request& req, const Target& t) {
     mutate = [patch](const json::value& cur) -> Result<json::value> {
       return api::ApplyJsonPatch(cur, patch);
     };
+  } else if (type == "application/strategic-merge-patch+json") {
+    if (!patch.is_object()) {
+      co_return ErrorResponse(Status::BadRequest("a strategic merge patch must be a JSON object"));
+    }
+    std::string kind = t.info->kind;
+    if (t.sub == "scale") kind = "Scale";
+    mutate = [patch, kind](const json::value& cur) -> Result<json::value> {
+      return api::ApplyStrategicMergePatch(cur, patch, kind);
+    };
   } else {
     co_return ErrorResponse(Status(StatusCode::kUnsupportedMediaType,
                                    "the server does not support patch type " + type + " yet"));
@@ -958,8 +1007,7 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto kv = co_await StoreGet(key);
     if (!kv.IsOk()) {
-      co_return ErrorResponse(kv.status().IsNotFound() ? NotFoundStatus(info, t.name)
-                                                       : kv.status());
+      co_return ErrorResponse(OrNotFound(kv.status(), info, t.name));
     }
     auto current = Decode(*kv);
     if (!current.IsOk()) co_return ErrorResponse(current.status());
@@ -990,7 +1038,8 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
       status.as_object()["phase"] = "Terminating";
     }
     if (propagation == "Foreground" || propagation == "Orphan") {
-      std::string f = propagation == "Foreground" ? "foregroundDeletion" : "orphan";
+      std::string f = "orphan";
+      if (propagation == "Foreground") f = "foregroundDeletion";
       if (std::find(finalizers.begin(), finalizers.end(), f) == finalizers.end()) {
         finalizers.push_back(f);
         json::array arr;
@@ -1034,8 +1083,7 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
     auto del = co_await StoreDelete(key, kv->mod_revision);
     if (!del.IsOk() && del.status().IsConflict()) continue;
     if (!del.IsOk()) {
-      co_return ErrorResponse(del.status().IsNotFound() ? NotFoundStatus(info, t.name)
-                                                        : del.status());
+      co_return ErrorResponse(OrNotFound(del.status(), info, t.name));
     }
     Meta(obj)["resourceVersion"] = std::to_string(del->revision);
     co_return ObjectResponse(200, obj, req, t);

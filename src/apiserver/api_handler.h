@@ -65,6 +65,9 @@ class ApiHandler {
   Response Discovery(const Request& req) const;
   Response ObjectResponse(int code, const boost::json::value& obj, const Request& req,
                           const Target& t) const;
+  // The Scale view (scale subresource) or the object itself, with 200.
+  Response ScaleOrObject(bool scale, const boost::json::value& obj, const Request& req,
+                         const Target& t) const;
 
   const Registry& registry_;   // every kind served
   storage::Backend& store_;    // where objects live

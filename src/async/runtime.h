@@ -25,6 +25,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -87,37 +88,56 @@ class BlockingPool {
   asio::thread_pool pool_;  // the blocking threads
 };
 
-// Runs `fn()` on `pool` and resumes the calling coroutine on its own executor with the result:
-//   auto kv = co_await RunBlocking(pool, [key] { return store.Get(key); });
-// `fn` must not throw (STYLE.md: exceptions never cross our interfaces).
-// Not a coroutine on purpose: GCC 12 destroys some by-value coroutine parameters twice, so the
-// function object travels inside the async operation instead of a coroutine frame.
+namespace internal {
+// The callable and its result, kept in the calling coroutine's frame during a RunBlocking.
 template <typename F>
-auto RunBlocking(BlockingPool& pool, F fn) {
+struct BlockingCall {
   using R = std::invoke_result_t<F>;
-  auto pool_ex = pool.Executor();
-  if constexpr (std::is_void_v<R>) {
-    return asio::async_initiate<decltype(asio::use_awaitable), void()>(
-        [pool_ex](auto handler, F f) {
-          asio::post(pool_ex, [h = std::move(handler), f = std::move(f)]() mutable {
-            f();
-            auto caller = asio::get_associated_executor(h);
-            asio::post(caller, std::move(h));
-          });
-        },
-        asio::use_awaitable, std::move(fn));
+  F fn;                                                                  // the work
+  std::optional<std::conditional_t<std::is_void_v<R>, char, R>> result;  // set on the pool
+  void Run() {
+    if constexpr (std::is_void_v<R>) {
+      fn();
+      result.emplace(0);
+    } else {
+      result.emplace(fn());
+    }
+  }
+};
+
+// The initiation of a RunBlocking: only two pointers, so it is trivially copyable. GCC 12
+// mis-destroys non-trivial objects (capturing lambdas) handed through use_awaitable's
+// initiation (asio issue #1007); pointers survive any number of bitwise copies.
+template <typename F>
+struct RunBlockingInit {
+  BlockingPool* pool;     // where the work runs
+  BlockingCall<F>* call;  // the work and its result (lives in the awaiting coroutine's frame)
+  template <typename Handler>
+  void operator()(Handler handler) const {
+    BlockingCall<F>* c = call;
+    asio::post(pool->Executor(), [h = std::move(handler), c]() mutable {
+      c->Run();
+      auto caller = asio::get_associated_executor(h);
+      asio::post(caller, std::move(h));
+    });
+  }
+};
+}  // namespace internal
+
+// Runs `fn()` on `pool` and resumes the calling coroutine on its own executor with the result:
+//   auto fn = [key] { return store.Get(key); };
+//   auto kv = co_await RunBlocking(pool, std::move(fn));
+// `fn` must not throw (STYLE.md: exceptions never cross our interfaces). Pass a named callable
+// (see the GCC 12 rule above).
+template <typename F>
+Task<std::invoke_result_t<F>> RunBlocking(BlockingPool& pool, F fn) {
+  internal::BlockingCall<F> call{std::move(fn), std::nullopt};
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      internal::RunBlockingInit<F>{&pool, &call}, asio::use_awaitable);
+  if constexpr (std::is_void_v<std::invoke_result_t<F>>) {
+    co_return;
   } else {
-    return asio::async_initiate<decltype(asio::use_awaitable), void(R)>(
-        [pool_ex](auto handler, F f) {
-          asio::post(pool_ex, [h = std::move(handler), f = std::move(f)]() mutable {
-            R r = f();
-            auto caller = asio::get_associated_executor(h);
-            asio::post(caller, [h = std::move(h), r = std::move(r)]() mutable {
-              std::move(h)(std::move(r));
-            });
-          });
-        },
-        asio::use_awaitable, std::move(fn));
+    co_return std::move(*call.result);
   }
 }
 

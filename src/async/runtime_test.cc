@@ -15,10 +15,11 @@ using namespace std::chrono_literals;
 Task<int> AddOnPool(BlockingPool& pool, int a, int b) {
   auto io_thread = std::this_thread::get_id();
   std::thread::id pool_thread;
-  int sum = co_await RunBlocking(pool, [a, b, &pool_thread] {
+  auto add = [a, b, &pool_thread] {
     pool_thread = std::this_thread::get_id();
     return a + b;
-  });
+  };
+  int sum = co_await RunBlocking(pool, std::move(add));
   // The blocking work ran elsewhere, and we are back on an io thread.
   EXPECT_NE(pool_thread, io_thread);
   co_return sum;
@@ -33,7 +34,8 @@ TEST(RuntimeTest, RunBlockingReturnsValue) {
 }
 
 Task<void> Bump(BlockingPool& pool, std::atomic<int>& n) {
-  co_await RunBlocking(pool, [&n] { n.fetch_add(1); });
+  auto bump = [&n] { n.fetch_add(1); };
+  co_await RunBlocking(pool, std::move(bump));
 }
 
 TEST(RuntimeTest, RunBlockingVoid) {
@@ -46,6 +48,24 @@ TEST(RuntimeTest, RunBlockingVoid) {
 }
 
 Task<bool> SleepFor(std::chrono::milliseconds d) { co_return co_await Sleep(d); }
+
+Task<std::string> Concat(BlockingPool& pool, std::string a, std::string b) {
+  // Captures with destructors (heap strings): the case GCC 12 mishandles in async_initiate.
+  auto join = [a = std::move(a), b = std::move(b)] { return a + "/" + b; };
+  std::string out = co_await RunBlocking(pool, std::move(join));
+  co_return out;
+}
+
+TEST(RuntimeTest, RunBlockingWithNonTrivialCaptures) {
+  Runtime rt(2);
+  rt.Start();
+  BlockingPool pool(2);
+  std::string a(100, 'a');
+  std::string b(100, 'b');
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(BlockOn(rt.Executor(), Concat(pool, a, b)), a + "/" + b);
+  }
+}
 
 TEST(RuntimeTest, SleepCompletes) {
   Runtime rt(1);
