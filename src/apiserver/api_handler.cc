@@ -765,8 +765,7 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
 Task<Status> ApiHandler::CheckNamespaceWritable(const std::string& ns) {
   const ResourceInfo* nsinfo = registry_.Find("", "v1", "namespaces");
   const std::string ns_key = nsinfo->Key("", ns);
-  auto kv = co_await async::RunBlocking(
-      pool_, [this, key = nsinfo->Key("", ns)] { return store_.Get(key); });
+  auto kv = co_await StoreGet(ns_key);
   if (!kv.IsOk()) {
     co_return OrNotFound(kv.status(), *nsinfo, ns);
   }
@@ -821,9 +820,7 @@ Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
   } else {
     std::string key = info.Key(t.ns, name);
     const std::string bytes = StoredBytes(prepared->object);
-    auto kv = co_await async::RunBlocking(
-        pool_,
-        [this, key, bytes = StoredBytes(prepared->object)] { return store_.Create(key, bytes); });
+    auto kv = co_await StoreCreate(key, bytes);
     if (!kv.IsOk()) {
       co_return ErrorResponse(OrAlreadyExists(kv.status(), info, name));
     }
