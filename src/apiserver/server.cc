@@ -49,8 +49,10 @@ Status ApiServer::Start() {
 }
 
 void ApiServer::Stop() {
-  if (http_) http_->Stop();
+  // Watches first: they end when the hub stops, so the HTTP server's drain does not wait on
+  // them.
   hub_.Stop();
+  if (http_) http_->Stop();
   pool_.Stop();
 }
 

@@ -71,6 +71,14 @@ void WatchHub::Stop() {
     if (stopping_) return;
     stopping_ = true;
     if (stream_ != nullptr && *stream_) (*stream_)->Cancel();
+    // End every watch: its watcher wakes, sees the end, and returns (the server can stop).
+    for (const auto& sub : subs_) {
+      {
+        std::lock_guard sl(sub->mu_);
+        sub->overflowed_ = true;
+      }
+      WakeUp(sub);
+    }
   }
   if (reader_.joinable()) reader_.join();
 }
@@ -175,6 +183,7 @@ Result<std::shared_ptr<Subscription>> WatchHub::Subscribe(const std::string& pre
                                                           boost::asio::any_io_executor ex) {
   auto sub = std::make_shared<Subscription>(prefix, after, std::move(ex));
   std::lock_guard lock(mu_);
+  if (stopping_) return Status::Unavailable("the API server is shutting down");
   if (after < start_) {
     return Status(StatusCode::kExpired, "too old resource version: " + std::to_string(after) +
                                             " (" + std::to_string(start_ + 1) + ")");

@@ -68,6 +68,7 @@ class WatchHub {
 
   // Starts following the store from its current revision.
   Status Start();
+  // Stops following the store and ends every subscription (their watchers return).
   void Stop();
 
   // Subscribes to changes under `prefix` after revision `after` (events already in the window
