@@ -1,15 +1,53 @@
 #!/usr/bin/env bash
 # `make start`: start a local cluster with the freshly built binary.
+# Until `kubepp start` (the local-cluster issue, #9) exists, this starts what exists: the API
+# server on 127.0.0.1:6443 with its embedded store, and writes a kubeconfig for it.
 set -euo pipefail
 build=${1:-build}
 kubepp="$build/kubepp"
-if "$kubepp" start "${@:2}"; then
-  exit 0
+if "$kubepp" start --help >/dev/null 2>&1; then
+  exec "$kubepp" start "${@:2}"
 fi
-rc=$?
-cat >&2 <<MSG
+home=${KUBEPP_HOME:-$HOME/.kubepp}
+port=${KUBEPP_PORT:-6443}
+mkdir -p "$home"
+kubeconfig="$home/kubeconfig"
+cat >"$kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "http://127.0.0.1:$port"}
+  name: kubepp
+contexts:
+- context: {cluster: kubepp, user: kubepp-admin}
+  name: kubepp
+current-context: kubepp
+users:
+- name: kubepp-admin
+  user: {}
+KC
+if [ -f "$home/apiserver.pid" ] && kill -0 "$(cat "$home/apiserver.pid")" 2>/dev/null; then
+  echo "kubepp API server already running (pid $(cat "$home/apiserver.pid")) on 127.0.0.1:$port"
+else
+  "$kubepp" apiserver --secure-port "$port" --data-dir "$home/data" >"$home/apiserver.log" 2>&1 &
+  echo $! >"$home/apiserver.pid"
+  for _ in $(seq 1 50); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+    if ! kill -0 "$(cat "$home/apiserver.pid")" 2>/dev/null; then
+      echo "the API server did not start:" >&2; tail -5 "$home/apiserver.log" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  echo "kubepp API server running (pid $(cat "$home/apiserver.pid")) on http://127.0.0.1:$port"
+fi
+cat <<MSG
 
-The local cluster ('kubepp start', issue #9) is not built yet, so there is nothing to start.
-What exists today: see '$kubepp --help' (roles marked in the README's status table).
+Only the API server exists so far (scheduler, controllers, kubelet: issues #5-#9), so pods
+will not run yet; objects are stored in $home/data.
+
+  export KUBECONFIG=$kubeconfig
+  kubectl get namespaces
+  kubectl create configmap hello --from-literal=greeting=hi
+
+Stop it with:  kill \$(cat $home/apiserver.pid)      Logs: $home/apiserver.log
 MSG
-exit "$rc"
