@@ -65,11 +65,11 @@ using Handler = std::function<async::Task<Response>(Request)>;
 
 struct HttpServerOptions {
   std::string bind_address = "127.0.0.1";
-  int port = 6443;                          // 0: pick a free port
-  size_t max_body_bytes = 3 * 1024 * 1024;  // upstream's limit: 3 MiB
-  std::chrono::seconds read_timeout{60};    // to receive one whole request
-  std::chrono::seconds idle_timeout{120};   // between requests on a connection
-  std::chrono::seconds write_timeout{60};   // to send one response or chunk
+  int port = 6443;                                  // 0: pick a free port
+  size_t max_body_bytes = size_t{3} * 1024 * 1024;  // upstream's limit: 3 MiB
+  std::chrono::seconds read_timeout{60};            // to receive one whole request
+  std::chrono::seconds idle_timeout{120};           // between requests on a connection
+  std::chrono::seconds write_timeout{60};           // to send one response or chunk
 };
 
 // A Kubernetes metav1.Status JSON body for an error Status.

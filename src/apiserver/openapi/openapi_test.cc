@@ -10,7 +10,7 @@ namespace json = boost::json;
 
 class OpenApiTest : public ::testing::Test {
  protected:
-  static Request Get(std::string path, std::string accept = "application/json") {
+  static Request Get(std::string path, const std::string& accept = "application/json") {
     Request r;
     r.method = "GET";
     if (auto q = path.find('?'); q != std::string::npos) {
