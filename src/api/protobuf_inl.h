@@ -63,21 +63,11 @@ std::optional<std::string> Base64Decode(std::string_view text);
 ::kubepp::Status WithPath(std::string_view name, const ::kubepp::Status& s);
 ::kubepp::Status TooDeep();
 
-template <typename T>
-struct IsOptional : std::false_type {};
-template <typename T>
-struct IsOptional<std::optional<T>> : std::true_type {};
-template <typename T>
-struct IsVector : std::false_type {};
-template <typename T>
-struct IsVector<std::vector<T>> : std::true_type {};
-template <typename T>
-struct IsMap : std::false_type {};
-template <typename T>
-struct IsMap<std::map<std::string, T>> : std::true_type {};
-
-template <typename T>
-constexpr bool kDescribed = boost::describe::has_describe_members<T>::value;
+// The JSON codec's type traits (one definition for both codecs).
+using codec_internal::IsMap;
+using codec_internal::IsOptional;
+using codec_internal::IsVector;
+using codec_internal::kDescribed;
 
 template <typename T>
 constexpr bool kPackable = std::is_same_v<T, int32_t> || std::is_same_v<T, int64_t> ||
