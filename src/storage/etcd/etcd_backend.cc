@@ -777,4 +777,19 @@ Status EtcdBackend::RawPut(std::string_view key, std::string_view value) {
   return client_->Call(&pb::KV::Stub::Put, req, &resp, false);
 }
 
+Status EtcdBackend::RawCreateTxn(std::string_view key, std::string_view value) {
+  pb::TxnRequest req;
+  auto* cmp = req.add_compare();
+  cmp->set_key(std::string(key));
+  cmp->set_target(pb::Compare::CREATE);
+  cmp->set_result(pb::Compare::EQUAL);
+  cmp->set_create_revision(0);
+  auto* put = req.add_success()->mutable_request_put();
+  put->set_key(std::string(key));
+  put->set_value(std::string(value));
+  pb::TxnResponse resp;
+  KUBEPP_RETURN_IF_ERROR(client_->Call(&pb::KV::Stub::Txn, req, &resp, false));
+  return resp.succeeded() ? Status::Ok() : Status::AlreadyExists("key already exists");
+}
+
 }  // namespace kubepp::storage
