@@ -20,6 +20,15 @@ int ApiServerMain(int argc, char** argv) {
   app.add_option("--secure-port", options.http.port,
                  "The port on which to serve the API (0: pick a free port)")
       ->check(CLI::Range(0, 65535));
+  app.add_option("--advertise-address", options.advertise_address,
+                 "The IP address advertised to the cluster (the kubernetes Service's endpoint); "
+                 "default: the bind address, or the host's first non-loopback address");
+  app.add_option("--service-cluster-ip-range", options.service_cluster_ip_range,
+                 "IPv4 CIDR from which Service ClusterIPs are allocated")
+      ->capture_default_str();
+  app.add_option("--service-node-port-range", options.service_node_port_range,
+                 "Port range (inclusive) reserved for NodePort Services")
+      ->capture_default_str();
   AddStoreFlags(app, store_flags);
   app.add_option("--io-threads", io_threads, "Threads running the event loop")
       ->check(CLI::Range(1, 64));

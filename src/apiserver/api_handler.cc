@@ -5,10 +5,12 @@
 #include <charconv>
 #include <random>
 
+#include "api/managed_fields.h"
 #include "api/patch.h"
 #include "api/protobuf.h"
 #include "api/selector.h"
 #include "api/strategic_merge.h"
+#include "api/yaml_json.h"
 #include "apiserver/openapi/openapi.h"
 #include "apiserver/registry/meta.h"
 #include "base/log.h"
@@ -277,6 +279,65 @@ Result<json::value> ParseBody(const Request& req) {
   return v;
 }
 
+// Who a write is by, for managedFields: the request's field manager (or User-Agent prefix),
+// the resource's group/version, the subresource and the time.
+api::managed::WriteContext WriteContextOf(const Request& req, const ResourceInfo& info,
+                                          const std::string& sub, Clock::WallTime now) {
+  api::managed::WriteContext ctx;
+  ctx.type = api::schema::Schema::Embedded().FindByGvk(info.group, info.version, info.kind);
+  ctx.manager = api::managed::ManagerOf(req.Query("fieldManager"), req.Header("user-agent"));
+  ctx.api_version = info.GroupVersion();
+  ctx.subresource = sub;
+  ctx.has_status = info.has_status;
+  ctx.now = FormatRfc3339(now);
+  return ctx;
+}
+
+// metadata.managedFields of a request body, or nullptr.
+const json::value* SentManagedFields(const json::value& body) {
+  if (!body.is_object()) return nullptr;
+  const json::value* meta = body.get_object().if_contains("metadata");
+  if (meta == nullptr || !meta->is_object()) return nullptr;
+  return meta->get_object().if_contains("managedFields");
+}
+
+// Records a create/update/patch in obj's managedFields (`live`: nullptr on create).
+void RecordWrite(const Request& req, const ResourceInfo& info, const std::string& sub,
+                 Clock::WallTime now, const json::value* live, const json::value* sent,
+                 json::value& obj) {
+  api::managed::WriteContext ctx = WriteContextOf(req, info, sub, now);
+  if (ctx.type == nullptr) return;
+  api::managed::UpdateManagedFields(live, obj, sent, ctx);
+}
+
+// A 422 on the PatchOptions of a request, worded as upstream.
+Status PatchOptionsInvalid(const char* reason, const char* field, const std::string& detail) {
+  StatusDetails d{"", "meta.k8s.io", "PatchOptions", {{reason, detail, field}}, 0};
+  return Status(StatusCode::kInvalid,
+                std::string("PatchOptions.meta.k8s.io \"\" is invalid: ") + field + ": " + detail,
+                std::move(d));
+}
+
+// Server-side apply of `config` to `cur` (null: no object yet) for the object `name` in `ns`.
+Result<json::value> ApplyConfig(const json::value& cur, const json::value& config,
+                                const api::managed::WriteContext& ctx, bool force,
+                                const std::string& name, const std::string& ns) {
+  std::string config_name = MetaString(config, "name");
+  if (!config_name.empty() && config_name != name) {
+    return Status::BadRequest("the name of the object (" + config_name +
+                              ") does not match the name on the URL (" + name + ")");
+  }
+  std::string config_ns = MetaString(config, "namespace");
+  if (!config_ns.empty() && config_ns != ns) {
+    return Status::BadRequest(
+        "the namespace of the provided object does not match the namespace sent on the request");
+  }
+  const json::value* live = cur.is_null() ? nullptr : &cur;
+  KUBEPP_ASSIGN_OR_RETURN(json::value merged, api::managed::Apply(live, config, ctx, force));
+  if (MetaString(merged, "name").empty()) Meta(merged)["name"] = name;
+  return merged;
+}
+
 }  // namespace
 
 ApiHandler::ApiHandler(const Registry& registry, storage::Backend& store, WatchHub& hub,
@@ -317,6 +378,35 @@ Task<Result<storage::DeleteResult>> ApiHandler::StoreDelete(const std::string& k
 }
 Task<Result<storage::Revision>> ApiHandler::StoreRevision() {
   auto fn = [this] { return store_.CurrentRevision(); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+
+StorageHooks* ApiHandler::HooksOf(const ResourceInfo& info) const {
+  auto it = hooks_.find(&info);
+  if (it == hooks_.end()) return nullptr;
+  return it->second;
+}
+// The referenced arguments live in the awaiting coroutine's frame until the call returns.
+Task<Result<StorageHooks::Finish>> ApiHandler::HookBeginCreate(StorageHooks* hooks,
+                                                               json::value& obj, bool dry_run) {
+  auto fn = [hooks, &obj, dry_run] { return hooks->BeginCreate(obj, dry_run); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<Result<StorageHooks::Finish>> ApiHandler::HookBeginUpdate(StorageHooks* hooks,
+                                                               json::value& obj,
+                                                               const json::value& old,
+                                                               bool dry_run) {
+  auto fn = [hooks, &obj, &old, dry_run] { return hooks->BeginUpdate(obj, old, dry_run); };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<void> ApiHandler::HookFinish(const StorageHooks::Finish* finish, bool stored) {
+  auto fn = [finish, stored] {
+    if (*finish) (*finish)(stored);
+  };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<void> ApiHandler::HookAfterDelete(StorageHooks* hooks, const json::value& obj) {
+  auto fn = [hooks, &obj] { hooks->AfterDelete(obj); };
   return async::RunBlocking(pool_, std::move(fn));
 }
 
@@ -442,6 +532,16 @@ Task<Response> ApiHandler::Handle(Request req) {
 
 Task<Response> ApiHandler::HandleResource(Request req, Target t) {
   const ResourceInfo& info = *t.info;
+  if (info.resource == "pods" && info.group.empty() && !t.name.empty() &&
+      (t.sub == "binding" || t.sub == "eviction")) {
+    if (req.method != "POST") {
+      co_return ErrorResponse(Status(StatusCode::kMethodNotAllowed,
+                                     "the server does not allow this method on the requested "
+                                     "resource"));
+    }
+    if (t.sub == "binding") co_return co_await PodBinding(req, t);
+    co_return co_await PodEviction(req, t);
+  }
   if (!t.sub.empty()) {
     bool known = (t.sub == "status" && info.has_status) || (t.sub == "scale" && info.has_scale) ||
                  (t.sub == "finalize" && info.resource == "namespaces");
@@ -777,14 +877,19 @@ Task<Status> ApiHandler::CheckNamespaceWritable(const std::string& ns) {
   co_return Status::Ok();
 }
 
-Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
+Task<Response> ApiHandler::Create(const Request& req, const Target& t, const json::value* applied) {
   const ResourceInfo& info = *t.info;
   if (!t.sub.empty()) {
     co_return ErrorResponse(Status(StatusCode::kMethodNotAllowed,
                                    "the server does not allow this method on the requested "
                                    "resource"));
   }
-  auto body = ParseBody(req);
+  Result<json::value> body = Status::Internal("unset");
+  if (applied != nullptr) {
+    body = *applied;
+  } else {
+    body = ParseBody(req);
+  }
   if (!body.IsOk()) co_return ErrorResponse(body.status());
   std::string body_ns = MetaString(*body, "namespace");
   if (info.namespaced && !body_ns.empty() && body_ns != t.ns) {
@@ -813,14 +918,25 @@ Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
   if (Status s = CheckUnknown(req, info, prepared->unknown, warnings); !s.IsOk()) {
     co_return ErrorResponse(s);
   }
+  if (applied == nullptr) {
+    RecordWrite(req, info, t.sub, popts.now, nullptr, SentManagedFields(*body), prepared->object);
+  }
   std::string name = MetaString(prepared->object, "name");
+  const bool dry_run = req.Query("dryRun") == "All";
+  StorageHooks::Finish finish;  // gives back what the hooks took if the create fails
+  if (StorageHooks* hooks = HooksOf(info); hooks != nullptr) {
+    auto begun = co_await HookBeginCreate(hooks, prepared->object, dry_run);
+    if (!begun.IsOk()) co_return ErrorResponse(begun.status());
+    finish = std::move(begun).value();
+  }
   Response out;
-  if (req.Query("dryRun") == "All") {
+  if (dry_run) {
     out = ObjectResponse(201, prepared->object, req, t);
   } else {
     std::string key = info.Key(t.ns, name);
     const std::string bytes = StoredBytes(prepared->object);
     auto kv = co_await StoreCreate(key, bytes);
+    if (finish) co_await HookFinish(&finish, kv.IsOk());
     if (!kv.IsOk()) {
       co_return ErrorResponse(OrAlreadyExists(kv.status(), info, name));
     }
@@ -832,12 +948,23 @@ Task<Response> ApiHandler::Create(const Request& req, const Target& t) {
 }
 
 Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t, Mutator mutate,
-                                            bool rv_from_body) {
+                                            bool rv_from_body, bool apply) {
   const ResourceInfo& info = *t.info;
   const std::string key = t.Key();
   for (int attempt = 0; attempt < 16; ++attempt) {
     auto kv = co_await StoreGet(key);
     if (!kv.IsOk()) {
+      if (apply && kv.status().IsNotFound() && t.sub.empty()) {
+        // Server-side apply creates an object that does not exist.
+        const json::value none;
+        auto applied = mutate(none);
+        if (!applied.IsOk()) co_return ErrorResponse(applied.status());
+        Response created = co_await Create(req, t, &*applied);
+        if (created.status == 409 && created.body.find("\"AlreadyExists\"") != std::string::npos) {
+          continue;  // created meanwhile: apply to it
+        }
+        co_return created;
+      }
       co_return ErrorResponse(OrNotFound(kv.status(), info, t.name));
     }
     auto current = Decode(*kv);
@@ -874,6 +1001,7 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
     PrepareOptions popts;
     popts.op = Operation::kUpdate;
     popts.status_subresource = t.sub == "status";
+    popts.subresource = t.sub;
     if (info.namespaced) popts.namespace_ = t.ns;
     popts.name = t.name;
     popts.now = clock_.WallNow();
@@ -885,6 +1013,12 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
     }
     json::value& obj = prepared->object;
     Meta(obj)["resourceVersion"] = std::to_string(kv->mod_revision);
+    if (!apply) {
+      // Server-side apply set managedFields in `mutate`; every other write is recorded here.
+      const json::value* sent = nullptr;
+      if (!is_scale) sent = SentManagedFields(*body);
+      RecordWrite(req, info, t.sub, popts.now, &*current, sent, obj);
+    }
     bool deleting = !MetaString(obj, "deletionTimestamp").empty() && Finalizers(obj).empty();
     if (deleting && info.resource == "namespaces") {
       // A namespace also waits for its spec.finalizers (the namespace controller).
@@ -897,12 +1031,21 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
         }
       }
     }
-    if (req.Query("dryRun") == "All") co_return ObjectResponse(200, obj, req, t);
+    StorageHooks* hooks = HooksOf(info);
+    StorageHooks::Finish finish;  // settles what the hooks took once the write's fate is known
+    const bool dry_run = req.Query("dryRun") == "All";
+    if (hooks != nullptr && !deleting) {
+      auto begun = co_await HookBeginUpdate(hooks, obj, *current, dry_run);
+      if (!begun.IsOk()) co_return ErrorResponse(begun.status());
+      finish = std::move(begun).value();
+    }
+    if (dry_run) co_return ObjectResponse(200, obj, req, t);
     if (deleting) {
       // The last finalizer is gone from an object being deleted: delete it now.
       auto del = co_await StoreDelete(key, kv->mod_revision);
       if (!del.IsOk() && del.status().IsConflict() && !precondition) continue;
       if (!del.IsOk()) co_return ErrorResponse(del.status());
+      if (hooks != nullptr) co_await HookAfterDelete(hooks, obj);
       Meta(obj)["resourceVersion"] = std::to_string(del->revision);
       co_return ObjectResponse(200, obj, req, t);
     }
@@ -913,6 +1056,7 @@ Task<Response> ApiHandler::GuaranteedUpdate(const Request& req, const Target& t,
     }
     const std::string bytes = StoredBytes(obj);
     auto updated = co_await StoreUpdate(key, bytes, kv->mod_revision);
+    if (finish) co_await HookFinish(&finish, updated.IsOk());
     if (!updated.IsOk()) {
       if (updated.status().IsConflict()) {
         if (precondition) co_return ErrorResponse(ConflictStatus(info, t.name));
@@ -947,6 +1091,36 @@ Task<Response> ApiHandler::Update(const Request& req, const Target& t) {
 Task<Response> ApiHandler::Patch(const Request& req, const Target& t) {
   std::string type = req.Header("content-type");
   if (auto semi = type.find(';'); semi != std::string::npos) type.resize(semi);
+  if (type == "application/apply-patch+yaml") {
+    if (req.Query("fieldManager").empty()) {
+      co_return ErrorResponse(PatchOptionsInvalid("FieldValueRequired", "fieldManager",
+                                                  "Required value: is required for apply patch"));
+    }
+    if (t.sub == "scale") {
+      co_return ErrorResponse(
+          Status(StatusCode::kUnsupportedMediaType,
+                 "the server does not support server-side apply on the scale subresource yet"));
+    }
+    auto config = api::YamlToJson(req.body);
+    if (!config.IsOk()) co_return ErrorResponse(config.status());
+    if (!config->is_object()) {
+      co_return ErrorResponse(
+          Status::BadRequest("error decoding YAML: the apply patch must be an object"));
+    }
+    api::managed::WriteContext ctx = WriteContextOf(req, *t.info, t.sub, clock_.WallNow());
+    if (ctx.type == nullptr) {
+      co_return ErrorResponse(Status::Internal("no schema for " + t.info->kind));
+    }
+    Mutator apply = [config = std::move(*config), ctx, force = IsTrue(req.Query("force")),
+                     name = t.name, ns = t.ns](const json::value& cur) -> Result<json::value> {
+      return ApplyConfig(cur, config, ctx, force, name, ns);
+    };
+    co_return co_await GuaranteedUpdate(req, t, std::move(apply), true, true);
+  }
+  if (req.HasQuery("force")) {
+    co_return ErrorResponse(PatchOptionsInvalid(
+        "FieldValueForbidden", "force", "Forbidden: may not be specified for non-apply patch"));
+  }
   boost::system::error_code ec;
   json::value patch = json::parse(req.body, ec);
   if (ec) {
@@ -1081,6 +1255,9 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
     if (!del.IsOk() && del.status().IsConflict()) continue;
     if (!del.IsOk()) {
       co_return ErrorResponse(OrNotFound(del.status(), info, t.name));
+    }
+    if (StorageHooks* hooks = HooksOf(info); hooks != nullptr) {
+      co_await HookAfterDelete(hooks, obj);
     }
     Meta(obj)["resourceVersion"] = std::to_string(del->revision);
     co_return ObjectResponse(200, obj, req, t);
@@ -1224,6 +1401,199 @@ Response ApiHandler::Discovery(const Request& req) const {
     if (segs.size() == 3 && segs[2] == "v1") return JsonResponse(200, resource_list(segs[1], "v1"));
   }
   return ErrorResponse(Status::NotFound("the server could not find the requested resource"));
+}
+
+// ---- pods/binding and pods/eviction
+
+namespace {
+
+json::value SuccessStatus(int code) {
+  return json::object{{"kind", "Status"},
+                      {"apiVersion", "v1"},
+                      {"metadata", json::object{}},
+                      {"status", "Success"},
+                      {"code", code}};
+}
+
+// A pod that no PodDisruptionBudget protects any more (upstream's canIgnorePDB).
+bool IgnoresDisruptionBudgets(const api::Pod& pod) {
+  return pod.status.phase == "Succeeded" || pod.status.phase == "Failed" ||
+         pod.status.phase == "Pending" || !pod.metadata.deletionTimestamp.empty();
+}
+
+}  // namespace
+
+// POST pods/NAME/binding: assigns the pod to a node (the scheduler's write), as upstream's
+// BindingREST: only an unassigned, live pod; sets spec.nodeName, copies the binding's
+// annotations, and marks the pod PodScheduled=True.
+Task<Response> ApiHandler::PodBinding(const Request& req, const Target& t) {
+  auto body = ParseBody(req);
+  if (!body.IsOk()) co_return ErrorResponse(body.status());
+  api::Binding binding;
+  if (Status s = api::FromJson(*body, binding, nullptr); !s.IsOk()) {
+    co_return ErrorResponse(
+        Status::BadRequest("Binding in version \"v1\" cannot be handled as a "
+                           "Binding: " +
+                           s.Message()));
+  }
+  if (!binding.metadata.name.empty() && binding.metadata.name != t.name) {
+    co_return ErrorResponse(
+        Status::BadRequest("name in URL does not match name in Binding object"));
+  }
+  api::ErrorList errors;
+  if (!binding.target.kind.empty() && binding.target.kind != "Node") {
+    errors.push_back(api::NotSupported("target.kind", binding.target.kind, {"Node", "<empty>"}));
+  }
+  if (binding.target.name.empty()) errors.push_back(api::Required("target.name"));
+  if (!errors.empty()) {
+    co_return ErrorResponse(api::InvalidStatus("", "Binding", t.name, errors));
+  }
+  const std::string key = t.Key();
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    auto kv = co_await StoreGet(key);
+    if (!kv.IsOk()) co_return ErrorResponse(OrNotFound(kv.status(), *t.info, t.name));
+    auto current = Decode(*kv);
+    if (!current.IsOk()) co_return ErrorResponse(current.status());
+    api::Pod pod;
+    if (Status s = api::FromJson(*current, pod, nullptr); !s.IsOk()) {
+      co_return ErrorResponse(Status::Internal("stored pod does not decode: " + s.Message()));
+    }
+    auto conflict = [&](const std::string& why) {
+      return Status(StatusCode::kConflict,
+                    "Operation cannot be fulfilled on pods/binding \"" + t.name + "\": " + why,
+                    StatusDetails{t.name, "", "pods/binding", {}, 0});
+    };
+    if (!pod.metadata.deletionTimestamp.empty()) {
+      co_return ErrorResponse(
+          conflict("pod " + t.name + " is being deleted, cannot be assigned to a host"));
+    }
+    if (!pod.spec.nodeName.empty()) {
+      co_return ErrorResponse(
+          conflict("pod " + t.name + " is already assigned to node \"" + pod.spec.nodeName + "\""));
+    }
+    pod.spec.nodeName = binding.target.name;
+    for (const auto& [k, v] : binding.metadata.annotations) pod.metadata.annotations[k] = v;
+    const std::string now = FormatRfc3339(clock_.WallNow());
+    bool found = false;
+    for (auto& c : pod.status.conditions) {
+      if (c.type != "PodScheduled") continue;
+      found = true;
+      if (c.status != "True") c.lastTransitionTime = now;
+      c.status = "True";
+      c.reason.clear();
+      c.message.clear();
+    }
+    if (!found) {
+      api::PodCondition c;
+      c.type = "PodScheduled";
+      c.status = "True";
+      c.lastTransitionTime = now;
+      pod.status.conditions.push_back(std::move(c));
+    }
+    if (req.Query("dryRun") == "All") co_return JsonResponse(201, SuccessStatus(201));
+    const std::string bytes = api::ToJsonString(pod);
+    auto updated = co_await StoreUpdate(key, bytes, kv->mod_revision);
+    if (updated.IsOk()) co_return JsonResponse(201, SuccessStatus(201));
+    if (!updated.status().IsConflict()) co_return ErrorResponse(updated.status());
+  }
+  co_return ErrorResponse(ConflictStatus(*t.info, t.name));
+}
+
+// POST pods/NAME/eviction: deletes the pod unless a PodDisruptionBudget forbids it (upstream's
+// EvictionREST): one matching budget at most; it must allow a disruption, which this eviction
+// then uses up (status.disruptionsAllowed - 1, the pod in status.disruptedPods) before the
+// pod is deleted with the eviction's deleteOptions.
+Task<Response> ApiHandler::PodEviction(const Request& req, const Target& t) {
+  auto body = ParseBody(req);
+  if (!body.IsOk()) co_return ErrorResponse(body.status());
+  api::Eviction eviction;
+  if (Status s = api::FromJson(*body, eviction, nullptr); !s.IsOk()) {
+    co_return ErrorResponse(Status::BadRequest(
+        "Eviction in version \"v1\" cannot be handled as a Eviction: " + s.Message()));
+  }
+  if (!eviction.metadata.name.empty() && eviction.metadata.name != t.name) {
+    co_return ErrorResponse(
+        Status::BadRequest("name in URL does not match name in Eviction object"));
+  }
+  auto kv = co_await StoreGet(t.Key());
+  if (!kv.IsOk()) co_return ErrorResponse(OrNotFound(kv.status(), *t.info, t.name));
+  auto current = Decode(*kv);
+  if (!current.IsOk()) co_return ErrorResponse(current.status());
+  api::Pod pod;
+  if (Status s = api::FromJson(*current, pod, nullptr); !s.IsOk()) {
+    co_return ErrorResponse(Status::Internal("stored pod does not decode: " + s.Message()));
+  }
+  const bool dry_run = req.Query("dryRun") == "All";
+  if (!IgnoresDisruptionBudgets(pod)) {
+    const ResourceInfo* pdbs = registry_.Find("policy", "v1", "poddisruptionbudgets");
+    storage::ListOptions opts;
+    opts.prefix = pdbs->KeyPrefix() + t.ns + "/";
+    auto list = co_await StoreList(opts);
+    if (!list.IsOk()) co_return ErrorResponse(list.status());
+    std::vector<std::pair<api::PodDisruptionBudget, storage::Revision>> matching;
+    for (const auto& item : list->items) {
+      auto obj = Decode(item);
+      api::PodDisruptionBudget pdb;
+      if (!obj.IsOk() || !api::FromJson(*obj, pdb, nullptr).IsOk() || !pdb.spec.selector) {
+        continue;
+      }
+      auto sel = api::Selector::FromLabelSelector(*pdb.spec.selector);
+      // An empty selector matches every pod in policy/v1.
+      if (sel.IsOk() && sel->Matches(pod.metadata.labels)) {
+        matching.emplace_back(std::move(pdb), item.mod_revision);
+      }
+    }
+    if (matching.size() > 1) {
+      co_return ErrorResponse(Status::Internal(
+          "This pod has more than one PodDisruptionBudget, which the eviction subresource does "
+          "not support."));
+    }
+    if (matching.size() == 1) {
+      auto& [pdb, rev] = matching.front();
+      auto refuse = [&](const std::string& cause) {
+        return Status(StatusCode::kTooManyRequests,
+                      "Cannot evict pod as it would violate the pod's disruption budget.",
+                      StatusDetails{"", "", "", {{"DisruptionBudget", cause, ""}}, 0});
+      };
+      if (pdb.status.observedGeneration.value_or(0) < pdb.metadata.generation.value_or(0)) {
+        co_return ErrorResponse(refuse("The disruption budget " + pdb.metadata.name +
+                                       " is still being processed by the server."));
+      }
+      if (pdb.status.disruptionsAllowed <= 0) {
+        co_return ErrorResponse(refuse("The disruption budget " + pdb.metadata.name + " needs " +
+                                       std::to_string(pdb.status.desiredHealthy) +
+                                       " healthy pods and has " +
+                                       std::to_string(pdb.status.currentHealthy) + " currently"));
+      }
+      if (!dry_run) {
+        pdb.status.disruptionsAllowed -= 1;
+        pdb.status.disruptedPods[t.name] = FormatRfc3339(clock_.WallNow());
+        const std::string bytes = api::ToJsonString(pdb);
+        auto updated = co_await StoreUpdate(pdbs->Key(t.ns, pdb.metadata.name), bytes, rev);
+        if (!updated.IsOk()) {
+          if (updated.status().IsConflict()) {
+            co_return ErrorResponse(
+                Status(StatusCode::kTooManyRequests,
+                       "Operation cannot be fulfilled on poddisruptionbudgets.policy \"" +
+                           pdb.metadata.name +
+                           "\": the object has been modified; please apply your changes to the "
+                           "latest version and try again",
+                       StatusDetails{pdb.metadata.name, "policy", "poddisruptionbudgets", {}, 1}));
+          }
+          co_return ErrorResponse(updated.status());
+        }
+      }
+    }
+  }
+  // The pod is deleted with the eviction's options.
+  Request del = req;
+  del.body = eviction.deleteOptions ? api::ToJsonString(*eviction.deleteOptions) : "";
+  del.headers["content-type"] = "application/json";
+  Target pod_target = t;
+  pod_target.sub.clear();
+  Response r = co_await Delete(del, pod_target);
+  if (r.status != 200) co_return r;
+  co_return JsonResponse(201, SuccessStatus(201));
 }
 
 }  // namespace kubepp::apiserver

@@ -7,15 +7,23 @@
 
 #include "apiserver/api_handler.h"
 #include "apiserver/http/http_server.h"
+#include "apiserver/metrics.h"
 #include "apiserver/registry/resource.h"
+#include "apiserver/service_alloc.h"
 #include "apiserver/watch_hub.h"
 #include "storage/backend.h"
 
 namespace kubepp::apiserver {
 
 struct ApiServerOptions {
-  HttpServerOptions http;     // address, port, limits
-  int blocking_threads = 32;  // store calls in flight
+  HttpServerOptions http;                                  // address, port, limits
+  int blocking_threads = 32;                               // store calls in flight
+  std::string service_cluster_ip_range = "198.19.0.0/16";  // ClusterIPs come from here
+  std::string service_node_port_range = "30000-32767";     // NodePorts come from here
+  // The address other components reach this server at (the `kubernetes` Service's endpoint).
+  // Empty: the bind address when it is a specific non-loopback address, else the first
+  // non-loopback IPv4 address of the host (as upstream picks one).
+  std::string advertise_address;
 };
 
 class ApiServer {
@@ -30,16 +38,22 @@ class ApiServer {
 
  private:
   Status Bootstrap();
+  // Creates `body` (a resource of `info`) when absent; with `reconcile`, also rewrites an
+  // existing object whose spec-like content (every field but metadata) differs.
+  Status Ensure(const ResourceInfo& info, boost::json::value body, bool reconcile);
+  Status BootstrapKubernetesService();
 
-  async::Runtime& runtime_;              // io threads
-  storage::Backend& store_;              // the store
-  ApiServerOptions options_;             // configuration
-  const Clock& clock_;                   // timestamps
-  std::unique_ptr<Registry> registry_;   // the kinds served
-  async::BlockingPool pool_;             // store calls
-  WatchHub hub_;                         // watch fan-out
-  std::unique_ptr<ApiHandler> handler_;  // the REST API
-  std::unique_ptr<HttpServer> http_;     // the listener
+  async::Runtime& runtime_;                          // io threads
+  Metrics metrics_;                                  // /metrics
+  InstrumentedBackend store_;                        // the store, timed into metrics_
+  ApiServerOptions options_;                         // configuration
+  const Clock& clock_;                               // timestamps
+  std::unique_ptr<Registry> registry_;               // the kinds served
+  async::BlockingPool pool_;                         // store calls
+  WatchHub hub_;                                     // watch fan-out
+  std::unique_ptr<ServiceAllocator> service_alloc_;  // ClusterIPs and NodePorts
+  std::unique_ptr<ApiHandler> handler_;              // the REST API
+  std::unique_ptr<HttpServer> http_;                 // the listener
 };
 
 }  // namespace kubepp::apiserver

@@ -24,6 +24,9 @@ struct KindHooks {
   bool tracks_generation = false;  // metadata.generation starts at 1, bumps on spec changes
   // Defaults applied on create and update (upstream's SetDefaults_* + PrepareForCreate).
   void (*defaults)(T& obj, Operation op) = nullptr;
+  // Before defaults on update: carries values over from the stored object (upstream's
+  // PrepareForUpdate), e.g. a Service's allocated ClusterIP when the body omits it.
+  void (*prepare_for_update)(T& obj, const T& old, const PrepareOptions& options) = nullptr;
   // Kind-specific validation; `old` is set on update.
   void (*validate)(const T& obj, const T* old, api::ErrorList& errors) = nullptr;
   // Table cells after NAME, matching ResourceInfo::columns[1..].
@@ -75,6 +78,7 @@ class TypedKindOps final : public KindOps {
           obj.metadata.generation = prev.metadata.generation.value_or(0) + 1;
         }
       }
+      if (hooks_.prepare_for_update != nullptr) hooks_.prepare_for_update(obj, prev, options);
       if (hooks_.defaults != nullptr) hooks_.defaults(obj, options.op);
       ValidateMeta(obj.metadata, namespaced_, hooks_.name_rule, errors);
       ValidateMetaUpdate(obj.metadata, prev.metadata, errors);

@@ -1,9 +1,13 @@
 // core/v1 kinds.
+#include <map>
+#include <set>
+
 #include "api/defaults/defaults.h"
 #include "api/validation/validation.h"
 #include "apiserver/registry/kind_ops.h"
 #include "apiserver/registry/printers.h"
 #include "apiserver/registry/registry_kinds.h"
+#include "apiserver/registry/service_util.h"
 
 namespace kubepp::apiserver {
 namespace {
@@ -32,6 +36,84 @@ void NamespaceDefaults(api::Namespace& ns, Operation op) {
   api::defaults::SetDefaults(ns);
   // The name label upstream's NamespaceDefaultLabelName admission sets on every namespace.
   ns.metadata.labels["kubernetes.io/metadata.name"] = ns.metadata.name;
+}
+
+// spec.finalizers change only through the finalize subresource (upstream's namespace
+// PrepareForUpdate).
+void NamespacePrepareForUpdate(api::Namespace& ns, const api::Namespace& old,
+                               const PrepareOptions& options) {
+  if (options.subresource != "finalize") ns.spec.finalizers = old.spec.finalizers;
+}
+
+// --- services
+// Upstream's dropTypeDependentFields then patchAllocatedValues: a type change drops the values
+// the new type does not use when the client left them as they were; values the client omitted
+// are carried over from the stored object (so a PUT without clusterIP keeps it).
+void ServicePrepareForUpdate(api::Service& svc, const api::Service& old, const PrepareOptions&) {
+  auto& s = svc.spec;
+  const auto& o = old.spec;
+  if (s.type != o.type) {
+    if (NeedsClusterIP(old) && !NeedsClusterIP(svc)) {
+      if (s.clusterIP == o.clusterIP && s.clusterIPs == o.clusterIPs) {
+        s.clusterIP.clear();
+        s.clusterIPs.clear();
+      }
+      if (s.ipFamilies == o.ipFamilies) s.ipFamilies.clear();
+      if (s.ipFamilyPolicy == o.ipFamilyPolicy) s.ipFamilyPolicy.clear();
+    }
+    if (MayHoldNodePorts(old) && !MayHoldNodePorts(svc)) {
+      bool same = s.ports.size() == o.ports.size();
+      for (size_t i = 0; same && i < s.ports.size(); ++i) {
+        same = s.ports[i].nodePort.value_or(0) == o.ports[i].nodePort.value_or(0);
+      }
+      if (same) {
+        for (auto& p : s.ports) p.nodePort.reset();
+      }
+    }
+    if (NeedsHealthCheckNodePort(old) && !NeedsHealthCheckNodePort(svc) &&
+        s.healthCheckNodePort == o.healthCheckNodePort) {
+      s.healthCheckNodePort.reset();
+    }
+    if (ServiceIsType(old, "LoadBalancer") && !ServiceIsType(svc, "LoadBalancer")) {
+      if (s.allocateLoadBalancerNodePorts && o.allocateLoadBalancerNodePorts &&
+          *s.allocateLoadBalancerNodePorts == *o.allocateLoadBalancerNodePorts) {
+        s.allocateLoadBalancerNodePorts.reset();
+      }
+      if (s.loadBalancerClass == o.loadBalancerClass) s.loadBalancerClass.clear();
+    }
+    if (ServiceExternallyAccessible(old) && !ServiceExternallyAccessible(svc) &&
+        s.externalTrafficPolicy == o.externalTrafficPolicy) {
+      s.externalTrafficPolicy.clear();
+    }
+  }
+  if (NeedsClusterIP(old) && NeedsClusterIP(svc)) {
+    if (s.clusterIP.empty()) s.clusterIP = o.clusterIP;
+    if (s.clusterIPs.empty() && !o.clusterIPs.empty() && s.clusterIP == o.clusterIPs.front()) {
+      s.clusterIPs = o.clusterIPs;
+    }
+  }
+  if (MayHoldNodePorts(old) && MayHoldNodePorts(svc)) {
+    // Node ports by port name; a value already used by another port is not patched in.
+    std::set<int32_t> used;
+    std::set<int32_t> old_used;
+    for (const auto& p : o.ports) old_used.insert(p.nodePort.value_or(0));
+    for (const auto& p : s.ports) {
+      if (old_used.contains(p.nodePort.value_or(0))) used.insert(p.nodePort.value_or(0));
+    }
+    std::map<std::string, int32_t> by_name;
+    for (const auto& p : o.ports) by_name[p.name] = p.nodePort.value_or(0);
+    for (auto& p : s.ports) {
+      if (p.nodePort.value_or(0) != 0) continue;
+      auto it = by_name.find(p.name);
+      if (it != by_name.end() && it->second != 0 && !used.contains(it->second)) {
+        p.nodePort = it->second;
+      }
+    }
+  }
+  if (NeedsHealthCheckNodePort(old) && NeedsHealthCheckNodePort(svc) &&
+      s.healthCheckNodePort.value_or(0) == 0) {
+    s.healthCheckNodePort = o.healthCheckNodePort;
+  }
 }
 
 // --- configmaps and secrets
@@ -100,6 +182,7 @@ void AddCoreKinds(Registry& r) {
                                      NamespaceColumns(),
                                      {.name_rule = NameRule::kDns1123Label,
                                       .defaults = &NamespaceDefaults,
+                                      .prepare_for_update = &NamespacePrepareForUpdate,
                                       .validate = &v::ValidateNamespace,
                                       .row = &NamespaceRow,
                                       .fields = &NamespaceFields}));
@@ -117,6 +200,7 @@ void AddCoreKinds(Registry& r) {
                                    ServiceColumns(),
                                    {.name_rule = NameRule::kDns1035Label,
                                     .defaults = &Defaults<api::Service>,
+                                    .prepare_for_update = &ServicePrepareForUpdate,
                                     .validate = &v::ValidateService,
                                     .row = &ServiceRow,
                                     .fields = &ServiceFields}));

@@ -23,6 +23,7 @@ enum class Operation { kCreate, kUpdate };
 struct PrepareOptions {
   Operation op = Operation::kCreate;
   bool status_subresource = false;  // PUT/PATCH .../status
+  std::string subresource;          // "" or the subresource written ("status", "finalize", ...)
   std::string namespace_;           // from the URL; "" for cluster-scoped kinds
   std::string name;                 // from the URL; "" for a create without a name in the path
   Clock::WallTime now;              // creationTimestamp for creates
