@@ -7,7 +7,6 @@ kubepp=$1
 acceptance=${2:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/acceptance/kubectl-acceptance.sh}
 kubectl_dir=$(dirname "$(readlink -f "$(command -v kubectl)")")
 known_gaps=(
-  api.apply-server-side   # server-side apply: issue #4, not built yet
   api.ns-gone             # needs the namespace controller: issue #6
 )
 if [ ! -f "$acceptance" ]; then echo "SKIP: $acceptance not found"; echo "0 passed, 0 failed"; exit 0; fi
