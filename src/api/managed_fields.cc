@@ -20,7 +20,7 @@ using schema::TypeRef;
 // ---------------------------------------------------------------------------------------------
 // FieldSet
 
-FieldSet::Children::iterator FieldSet::LowerBound(std::string_view key) {
+FieldSet::ChildList::iterator FieldSet::LowerBound(std::string_view key) {
   return std::lower_bound(children_.begin(), children_.end(), key,
                           [](const auto& c, std::string_view k) { return c.first < k; });
 }
@@ -333,12 +333,12 @@ std::string MissingKeyError(const std::string& path, size_t index, std::string_v
 Status ToSet(const json::value& v, const Node& n, FieldSet& out, std::string& path, Level level) {
   switch (n.shape) {
     case Shape::kLeaf:
-      out.set_member(true);
+      out.SetMember(true);
       return Status::Ok();
     case Shape::kStruct:
     case Shape::kMap: {
       if (!v.is_object()) {
-        out.set_member(true);
+        out.SetMember(true);
         return Status::Ok();
       }
       Node elem = n.shape == Shape::kMap ? ElemNode(n) : Node{};
@@ -356,7 +356,7 @@ Status ToSet(const json::value& v, const Node& n, FieldSet& out, std::string& pa
         }
         FieldSet c;
         if (Status s = ToSet(kv.value(), cn, c, path, ChildLevel(level, k)); !s.IsOk()) return s;
-        if (n.shape == Shape::kMap) c.set_member(true);
+        if (n.shape == Shape::kMap) c.SetMember(true);
         path.resize(mark);
         std::string key = "f:";
         key += k;
@@ -367,14 +367,14 @@ Status ToSet(const json::value& v, const Node& n, FieldSet& out, std::string& pa
     case Shape::kAssocList:
     case Shape::kSetList: {
       if (!v.is_array()) {
-        out.set_member(true);
+        out.SetMember(true);
         return Status::Ok();
       }
       Node elem = ElemNode(n);
       const auto& arr = v.get_array();
       for (size_t i = 0; i < arr.size(); ++i) {
         if (n.shape == Shape::kSetList) {
-          out.Child(ValueKey(arr[i])).set_member(true);
+          out.Child(ValueKey(arr[i])).SetMember(true);
           continue;
         }
         std::string_view missing;
@@ -385,7 +385,7 @@ Status ToSet(const json::value& v, const Node& n, FieldSet& out, std::string& pa
         FieldSet c;
         if (Status s = ToSet(arr[i], elem, c, path, Level::kOther); !s.IsOk()) return s;
         path.resize(mark);
-        c.set_member(true);
+        c.SetMember(true);
         out.Insert(std::move(key), std::move(c));
       }
       return Status::Ok();
@@ -462,11 +462,11 @@ Status CompareAt(const json::value* l, const json::value* r, const Node& n, Comp
   }
   if (leaf) {
     if (l == nullptr) {
-      out.added.set_member(true);
+      out.added.SetMember(true);
     } else if (r == nullptr) {
-      out.removed.set_member(true);
+      out.removed.SetMember(true);
     } else if (*l != *r) {
-      out.modified.set_member(true);
+      out.modified.SetMember(true);
     }
     return Status::Ok();
   }
@@ -533,9 +533,9 @@ Status CompareAt(const json::value* l, const json::value* r, const Node& n, Comp
       break;
   }
   if (l == nullptr) {
-    out.added.set_member(true);
+    out.added.SetMember(true);
   } else if (r == nullptr) {
-    out.removed.set_member(true);
+    out.removed.SetMember(true);
   }
   return Status::Ok();
 }
@@ -711,7 +711,7 @@ void FilterReset(FieldSet& set, const WriteContext& ctx) {
   } else if (ctx.subresource.empty() && ctx.has_status) {
     set.Erase("f:status");
   }
-  set.set_member(false);
+  set.SetMember(false);
 }
 
 void FilterReset(Comparison& c, const WriteContext& ctx) {
@@ -838,6 +838,34 @@ std::string MetaString(const json::value& obj, std::string_view field) {
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : "";
 }
 
+constexpr std::string_view kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+
+// The live object's client-side apply annotation, or nullptr.
+const json::string* LastApplied(const json::value& obj) {
+  const json::value* ann = MetaField(obj, "annotations");
+  if (ann == nullptr || !ann->is_object()) return nullptr;
+  const json::value* v = ann->get_object().if_contains(kLastApplied);
+  if (v == nullptr || !v->is_string() || v->get_string().empty()) return nullptr;
+  return &v->get_string();
+}
+
+// Upstream's lastAppliedManager: the fields kubectl's client-side apply last set and that still
+// hold that value; "kubectl" taking them over by server-side apply is no conflict.
+FieldSet AllowedFromLastApplied(const json::value& live, const Type& type) {
+  const json::string* text = LastApplied(live);
+  if (text == nullptr) return {};
+  boost::system::error_code ec;
+  json::value last = json::parse(*text, ec);
+  if (ec || !last.is_object()) return {};
+  auto set = ToFieldSet(last, type);
+  auto cmp = Compare(&last, &live, type);
+  if (!set.IsOk() || !cmp.IsOk()) return {};
+  set->Difference(cmp->modified);
+  set->Difference(cmp->added);
+  set->Difference(cmp->removed);
+  return std::move(*set);
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -847,16 +875,16 @@ Result<FieldSet> ToFieldSet(const json::value& obj, const Type& type) {
   FieldSet out;
   std::string path;
   if (Status s = ToSet(obj, RootNode(type), out, path, Level::kRoot); !s.IsOk()) return s;
-  out.set_member(false);
+  out.SetMember(false);
   return out;
 }
 
 Result<Comparison> Compare(const json::value* lhs, const json::value* rhs, const Type& type) {
   Comparison out;
   if (Status s = CompareAt(lhs, rhs, RootNode(type), out, Level::kRoot); !s.IsOk()) return s;
-  out.added.set_member(false);
-  out.removed.set_member(false);
-  out.modified.set_member(false);
+  out.added.SetMember(false);
+  out.removed.SetMember(false);
+  out.modified.SetMember(false);
   return out;
 }
 
@@ -1092,6 +1120,11 @@ Result<json::value> Apply(const json::value* live, const json::value& config,
       conflicts.push_back({&entries[i], path});
     });
   }
+  if (!conflicts.empty() && !force && ctx.manager == "kubectl" && live != nullptr) {
+    // Upgrading from client-side apply: what the last-applied annotation set is kubectl's.
+    FieldSet allowed = AllowedFromLastApplied(*live, *ctx.type);
+    std::erase_if(conflicts, [&](const Conflict& c) { return allowed.HasMember(c.path); });
+  }
   if (!conflicts.empty() && !force) {
     StatusDetails details;
     for (const auto& c : conflicts) {
@@ -1132,6 +1165,18 @@ Result<json::value> Apply(const json::value* live, const json::value& config,
   }
   if (object_changed || live == nullptr) entries[self_index].time = ctx.now;
   std::erase_if(entries, [](const Entry& e) { return e.fields.Empty(); });
+  if (ctx.manager == "kubectl" && LastApplied(merged) != nullptr) {
+    // Upstream's lastAppliedUpdater keeps the client-side apply annotation in step (outside
+    // of field ownership).
+    json::value annotation = config;
+    if (json::value* meta = annotation.get_object().if_contains("metadata");
+        meta != nullptr && meta->is_object()) {
+      json::value* ann = meta->get_object().if_contains("annotations");
+      if (ann != nullptr && ann->is_object()) ann->get_object().erase(kLastApplied);
+    }
+    merged.get_object()["metadata"].get_object()["annotations"].get_object()[kLastApplied] =
+        json::serialize(annotation);
+  }
   SetManagedFields(merged, std::move(entries));
   return merged;
 }

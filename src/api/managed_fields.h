@@ -37,11 +37,11 @@ namespace kubepp::api::managed {
 // Empty children are never kept.
 class FieldSet {
  public:
-  using Children = std::vector<std::pair<std::string, FieldSet>>;  // sorted by key
+  using ChildList = std::vector<std::pair<std::string, FieldSet>>;  // sorted by key
 
-  bool member() const { return member_; }
-  void set_member(bool m) { member_ = m; }
-  const Children& children() const { return children_; }
+  bool IsMember() const { return member_; }
+  void SetMember(bool m) { member_ = m; }
+  const ChildList& Children() const { return children_; }
   bool Empty() const { return !member_ && children_.empty(); }
 
   // The child with `key`, or nullptr.
@@ -84,10 +84,10 @@ class FieldSet {
       path.pop_back();
     }
   }
-  Children::iterator LowerBound(std::string_view key);
+  ChildList::iterator LowerBound(std::string_view key);
 
   bool member_ = false;  // this path itself is in the set
-  Children children_;    // sub-paths by path element, sorted
+  ChildList children_;   // sub-paths by path element, sorted
 };
 
 // Upstream's text form of a path: ".spec.containers[name=\"c\"].image", "[=\"v\"]" for set

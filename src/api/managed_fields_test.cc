@@ -268,6 +268,24 @@ TEST(ApplyTest, ConflictsAndForce) {
             R"({"f:data":{".":{},"f:k2":{}}})");
 }
 
+TEST(ApplyTest, KubectlTakesOverFromClientSideApply) {
+  json::value live = Parse(R"({"apiVersion": "v1", "kind": "ConfigMap",
+      "metadata": {"name": "c", "annotations": {"kubectl.kubernetes.io/last-applied-configuration":
+          "{\"apiVersion\":\"v1\",\"data\":{\"k1\":\"v1\"},\"kind\":\"ConfigMap\"}"}},
+      "data": {"k1": "v1"}})");
+  UpdateManagedFields(nullptr, live, nullptr, Ctx("kubectl-client-side-apply"));
+  json::value config = Parse(R"({"apiVersion": "v1", "kind": "ConfigMap", "data": {"k1": "v2"}})");
+  EXPECT_FALSE(Apply(&live, config, Ctx("someone-else"), false).IsOk());
+  auto applied = Apply(&live, config, Ctx("kubectl"), false);
+  ASSERT_TRUE(applied.IsOk()) << applied.status().ToString();
+  EXPECT_EQ(applied->at("data").at("k1"), "v2");
+  EXPECT_EQ(Owners(*applied)["kubectl/Apply"], R"({"f:data":{"f:k1":{}}})");
+  EXPECT_EQ(applied->at("metadata")
+                .at("annotations")
+                .at("kubectl.kubernetes.io/last-applied-configuration"),
+            R"({"apiVersion":"v1","kind":"ConfigMap","data":{"k1":"v2"}})");
+}
+
 TEST(ApplyTest, AssociativeListsMergeByKey) {
   json::value live = Parse(R"({"apiVersion": "apps/v1", "kind": "Deployment",
       "metadata": {"name": "d"},

@@ -74,6 +74,7 @@ json::value PlainScalar(const std::string& s) {
     auto [p, ec] = std::from_chars(t.data() + (t[0] == '+' ? 1 : 0), t.data() + t.size(), d);
     if (ec == std::errc() && p == t.data() + t.size()) return d;
   }
+  // NOLINTNEXTLINE(modernize-return-braced-init-list): braces would build a JSON array
   return json::value(json::string(s));
 }
 
