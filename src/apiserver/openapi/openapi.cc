@@ -1,15 +1,19 @@
 #include "apiserver/openapi/openapi.h"
 
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <boost/uuid/detail/sha1.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
+#include <initializer_list>
 #include <map>
 #include <set>
 
 #include "api/schema.h"
+#include "apiserver/openapi/openapi_proto.h"
 
 namespace kubepp::apiserver {
 namespace json = boost::json;
@@ -566,25 +570,84 @@ void Builder::AddResource(const ResourceInfo& r, const Type& kind_type, const Ty
 
 std::string Serialize(const json::value& v) { return json::serialize(v); }
 
-// Whether an Accept header admits JSON (no header does).
-bool AcceptsJson(std::string_view accept) {
-  if (accept.empty()) return true;
+// Media types /openapi/v2 serves, as kube-openapi does: JSON, and gnostic's protobuf under its
+// current name and its deprecated '@' alias (answered with the current name).
+constexpr std::string_view kJson = "application/json";
+constexpr std::string_view kProtobuf = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+constexpr std::string_view kProtobufDeprecated =
+    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+
+// One media range of an Accept header.
+struct MediaRange {
+  std::string type;     // "application" or "*"
+  std::string subtype;  // "json", "*", ...
+  double q = 1;         // quality
+};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The ranges of `accept` ("" counts as "*/*") in preference order: by q, then specific types
+// before wildcards (as goautoneg sorts them). Ranges with q=0 are refused and dropped.
+std::vector<MediaRange> ParseAccept(std::string_view accept) {
+  if (Trim(accept).empty()) accept = "*/*";
+  std::vector<MediaRange> out;
   size_t pos = 0;
   while (pos <= accept.size()) {
     size_t comma = accept.find(',', pos);
     if (comma == std::string_view::npos) comma = accept.size();
-    std::string_view range = accept.substr(pos, comma - pos);
-    if (size_t semi = range.find(';'); semi != std::string_view::npos)
-      range = range.substr(0, semi);
-    while (!range.empty() && range.front() == ' ') range.remove_prefix(1);
-    while (!range.empty() && range.back() == ' ') range.remove_suffix(1);
-    if (range == "application/json" || range == "*/*" || range == "application/*" ||
-        range.empty()) {
-      return true;
-    }
+    std::string_view clause = accept.substr(pos, comma - pos);
     pos = comma + 1;
+    MediaRange m;
+    size_t semi = clause.find(';');
+    std::string_view range = Trim(clause.substr(0, semi));
+    while (semi != std::string_view::npos) {
+      size_t next = clause.find(';', semi + 1);
+      std::string_view param = Trim(clause.substr(semi + 1, next - semi - 1));
+      if (param.starts_with("q=")) {
+        std::string q(param.substr(2));
+        char* end = nullptr;
+        m.q = std::strtod(q.c_str(), &end);
+        if (end == q.c_str()) m.q = 1;
+      }
+      semi = next;
+    }
+    size_t slash = range.find('/');
+    if (range == "*") {
+      m.type = m.subtype = "*";
+    } else if (slash == std::string_view::npos) {
+      continue;
+    } else {
+      m.type = Trim(range.substr(0, slash));
+      m.subtype = Trim(range.substr(slash + 1));
+    }
+    if (m.q <= 0 || m.type.empty() || m.subtype.empty()) continue;
+    out.push_back(std::move(m));
   }
-  return false;
+  std::stable_sort(out.begin(), out.end(), [](const MediaRange& a, const MediaRange& b) {
+    if (a.q != b.q) return a.q > b.q;
+    if ((a.type != "*") != (b.type != "*")) return a.type != "*";
+    return a.subtype != "*" && b.subtype == "*";
+  });
+  return out;
+}
+
+// The first of `offered` (full media types) that the most preferred matching range of
+// `accept` admits, or "" when none is acceptable.
+std::string_view Negotiate(std::string_view accept,
+                           std::initializer_list<std::string_view> offered) {
+  for (const MediaRange& m : ParseAccept(accept)) {
+    for (std::string_view o : offered) {
+      size_t slash = o.find('/');
+      if (m.type != "*" && m.type != o.substr(0, slash)) continue;
+      if (m.subtype != "*" && m.subtype != o.substr(slash + 1)) continue;
+      return o;
+    }
+  }
+  return {};
 }
 
 std::string HttpDateOneYearAhead() {
@@ -602,6 +665,8 @@ std::string HttpDateOneYearAhead() {
 struct OpenApi::Docs {
   std::string v2;             // Swagger 2.0 document
   std::string v2_etag;        // its hash
+  std::string v2_pb;          // the same document as gnostic's openapi.v2.Document protobuf
+  std::string v2_pb_etag;     // its hash
   std::string v3_index;       // /openapi/v3 body
   std::string v3_index_etag;  // its hash
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> v3;  // gv -> doc, hash
@@ -697,11 +762,17 @@ const OpenApi::Docs& OpenApi::Built() const {
 
     docs->v2 = build(false, docs->order);
     docs->v2_etag = ContentHash(docs->v2);
+    // The protobuf form is converted from the JSON text just built, so both always agree.
+    docs->v2_pb = SwaggerToProto(json::parse(docs->v2).as_object()).SerializeAsString();
+    docs->v2_pb_etag = ContentHash(docs->v2_pb);
     json::object index_paths;
     for (const std::string& gv : docs->order) {
       std::string doc = build(true, {gv});
       std::string hash = ContentHash(doc);
-      index_paths[gv] = json::object{{"serverRelativeURL", "/openapi/v3/" + gv + "?hash=" + hash}};
+      std::string url = "/openapi/v3/" + gv;
+      url += "?hash=";
+      url += hash;
+      index_paths[gv] = json::object{{"serverRelativeURL", std::move(url)}};
       docs->v3.emplace(gv, std::make_pair(std::move(doc), std::move(hash)));
     }
     docs->v3_index = Serialize(json::object{{"paths", std::move(index_paths)}});
@@ -712,6 +783,7 @@ const OpenApi::Docs& OpenApi::Built() const {
 }
 
 const std::string& OpenApi::V2() const { return Built().v2; }
+const std::string& OpenApi::V2Protobuf() const { return Built().v2_pb; }
 const std::string& OpenApi::V3Index() const { return Built().v3_index; }
 const std::string* OpenApi::V3(std::string_view gv_path) const {
   const Docs& d = Built();
@@ -730,14 +802,24 @@ std::optional<Response> OpenApi::Serve(const Request& req) const {
     return ErrorResponse(Status(StatusCode::kMethodNotAllowed,
                                 "the server does not allow this method on the requested resource"));
   }
-  if (!AcceptsJson(req.Header("accept"))) {
-    return ErrorResponse(Status(StatusCode::kNotAcceptable,
-                                "only the following media types are accepted: application/json"));
+  const std::string_view type =
+      v2 ? Negotiate(req.Header("accept"), {kJson, kProtobufDeprecated, kProtobuf})
+         : Negotiate(req.Header("accept"), {kJson});
+  if (type.empty()) {
+    std::string message = "only the following media types are accepted: application/json";
+    if (v2) message += ", " + std::string(kProtobuf);
+    Response r = ErrorResponse(Status(StatusCode::kNotAcceptable, message));
+    if (v2) r.headers["Vary"] = "Accept";
+    return r;
   }
+  const bool protobuf = type != kJson;
   const Docs& d = Built();
   const std::string* body = nullptr;
   const std::string* etag = nullptr;
-  if (v2) {
+  if (v2 && protobuf) {
+    body = &d.v2_pb;
+    etag = &d.v2_pb_etag;
+  } else if (v2) {
     body = &d.v2;
     etag = &d.v2_etag;
   } else if (index) {
@@ -754,8 +836,9 @@ std::optional<Response> OpenApi::Serve(const Request& req) const {
     etag = &it->second.second;
   }
   Response r;
-  r.content_type = "application/json";
+  r.content_type = protobuf ? kProtobuf : kJson;
   r.headers["ETag"] = "\"" + *etag + "\"";
+  if (v2) r.headers["Vary"] = "Accept";
   if (v3 && req.HasQuery("hash")) {
     if (req.Query("hash") != *etag) {
       r.status = 301;

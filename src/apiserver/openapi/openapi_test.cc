@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
+#include <map>
+
+#include "openapiv2.pb.h"
 
 namespace kubepp::apiserver {
 namespace {
@@ -179,7 +183,7 @@ TEST_F(OpenApiTest, HashQueryCachingAndRedirect) {
   EXPECT_EQ(missing->status, 404);
 }
 
-TEST_F(OpenApiTest, V2IsJsonOnly) {
+TEST_F(OpenApiTest, V2IsJsonByDefault) {
   auto r = api_.Serve(Get("/openapi/v2", "application/json"));
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status, 200);
@@ -201,16 +205,161 @@ TEST_F(OpenApiTest, V2IsJsonOnly) {
   }
   EXPECT_TRUE(field_validation);
 
-  auto proto =
-      api_.Serve(Get("/openapi/v2", "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"));
-  ASSERT_TRUE(proto.has_value());
-  EXPECT_EQ(proto->status, 406);
-  EXPECT_EQ(json::parse(proto->body).at("reason").as_string(), "NotAcceptable");
-  auto either = api_.Serve(
-      Get("/openapi/v2",
-          "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json"));
-  EXPECT_EQ(either->status, 200);
   EXPECT_EQ(api_.Serve(Get("/openapi/v2", ""))->status, 200);
+  EXPECT_EQ(api_.Serve(Get("/openapi/v2", "*/*"))->content_type, "application/json");
+}
+
+TEST_F(OpenApiTest, V2NegotiatesProtobuf) {
+  constexpr std::string_view kPb = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+  // kubectl <= 1.29 asks with the deprecated '@' name; the answer carries the current one.
+  for (const std::string& accept :
+       {std::string("application/com.github.proto-openapi.spec.v2@v1.0+protobuf"), std::string(kPb),
+        "application/json;q=0.5, " + std::string(kPb),
+        "application/json;q=0, application/*;q=0.1, " + std::string(kPb)}) {
+    auto r = api_.Serve(Get("/openapi/v2", accept));
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->status, 200) << accept;
+    EXPECT_EQ(r->content_type, kPb) << accept;
+    EXPECT_EQ(r->body, api_.V2Protobuf()) << accept;
+    EXPECT_EQ(r->headers["Vary"], "Accept");
+  }
+  // Equal preference: the first listed wins; a wildcard loses to a specific type.
+  EXPECT_EQ(api_.Serve(Get("/openapi/v2", "application/json, " + std::string(kPb)))->content_type,
+            "application/json");
+  EXPECT_EQ(api_.Serve(Get("/openapi/v2", "*/*, " + std::string(kPb)))->content_type, kPb);
+  auto none = api_.Serve(Get("/openapi/v2", "text/html"));
+  EXPECT_EQ(none->status, 406);
+  EXPECT_EQ(json::parse(none->body).at("reason").as_string(), "NotAcceptable");
+  // v3 stays JSON only.
+  EXPECT_EQ(api_.Serve(Get("/openapi/v3", std::string(kPb)))->status, 406);
+
+  // Each form has its own ETag; If-None-Match answers 304.
+  auto pb = api_.Serve(Get("/openapi/v2", std::string(kPb)));
+  auto js = api_.Serve(Get("/openapi/v2", "application/json"));
+  EXPECT_NE(pb->headers["ETag"], js->headers["ETag"]);
+  Request again = Get("/openapi/v2", std::string(kPb));
+  again.headers["if-none-match"] = pb->headers["ETag"];
+  auto cached = api_.Serve(again);
+  EXPECT_EQ(cached->status, 304);
+  EXPECT_TRUE(cached->body.empty());
+  again.headers["if-none-match"] = js->headers["ETag"];
+  EXPECT_EQ(api_.Serve(again)->status, 200);
+}
+
+// The value of vendor extension `name` in `exts` (YAML text that is JSON), or null.
+template <typename Exts>
+json::value Extension(const Exts& exts, std::string_view name) {
+  for (const auto& e : exts) {
+    if (e.name() == name) return json::parse(e.value().yaml());
+  }
+  return nullptr;
+}
+
+const ::openapi::v2::Schema* Property(const ::openapi::v2::Schema& s, std::string_view name) {
+  for (const auto& p : s.properties().additional_properties()) {
+    if (p.name() == name) return &p.value();
+  }
+  return nullptr;
+}
+
+TEST_F(OpenApiTest, V2ProtobufDecodesToTheSameDocument) {
+  ::openapi::v2::Document doc;
+  ASSERT_TRUE(doc.ParseFromString(api_.V2Protobuf()));
+  json::value js = json::parse(api_.V2());
+  EXPECT_EQ(doc.swagger(), "2.0");
+  EXPECT_EQ(doc.info().title(), "Kubernetes");
+  EXPECT_EQ(doc.info().version(), js.at("info").at("version").as_string());
+  EXPECT_EQ(static_cast<size_t>(doc.definitions().additional_properties_size()),
+            js.at("definitions").as_object().size());
+  EXPECT_EQ(static_cast<size_t>(doc.paths().path_size()), js.at("paths").as_object().size());
+
+  std::map<std::string, const ::openapi::v2::Schema*> defs;
+  for (const auto& d : doc.definitions().additional_properties()) defs[d.name()] = &d.value();
+  ASSERT_TRUE(defs.contains("io.k8s.api.core.v1.Pod"));
+  const ::openapi::v2::Schema& pod = *defs["io.k8s.api.core.v1.Pod"];
+  EXPECT_FALSE(pod.description().empty());
+  ASSERT_EQ(pod.type().value_size(), 1);
+  EXPECT_EQ(pod.type().value(0), "object");
+  EXPECT_EQ(Extension(pod.vendor_extension(), "x-kubernetes-group-version-kind"),
+            json::parse(R"([{"group":"","kind":"Pod","version":"v1"}])"));
+  const ::openapi::v2::Schema* spec = Property(pod, "spec");
+  ASSERT_NE(spec, nullptr);
+  EXPECT_EQ(spec->_ref(), "#/definitions/io.k8s.api.core.v1.PodSpec");
+  ASSERT_NE(Property(pod, "apiVersion"), nullptr);
+  EXPECT_EQ(Property(pod, "apiVersion")->type().value(0), "string");
+  EXPECT_FALSE(Property(pod, "apiVersion")->description().empty());
+
+  ASSERT_TRUE(defs.contains("io.k8s.api.core.v1.PodSpec"));
+  const ::openapi::v2::Schema& pod_spec = *defs["io.k8s.api.core.v1.PodSpec"];
+  const ::openapi::v2::Schema* containers = Property(pod_spec, "containers");
+  ASSERT_NE(containers, nullptr);
+  EXPECT_EQ(containers->type().value(0), "array");
+  ASSERT_EQ(containers->items().schema_size(), 1);
+  EXPECT_EQ(containers->items().schema(0)._ref(), "#/definitions/io.k8s.api.core.v1.Container");
+  EXPECT_EQ(Extension(containers->vendor_extension(), "x-kubernetes-patch-strategy"), "merge");
+  EXPECT_EQ(Extension(containers->vendor_extension(), "x-kubernetes-patch-merge-key"), "name");
+  EXPECT_NE(std::find(pod_spec.required().begin(), pod_spec.required().end(), "containers"),
+            pod_spec.required().end());
+  const ::openapi::v2::Schema* node_selector = Property(pod_spec, "nodeSelector");
+  ASSERT_NE(node_selector, nullptr);
+  EXPECT_EQ(node_selector->type().value(0), "object");
+  EXPECT_EQ(node_selector->additional_properties().schema().type().value(0), "string");
+  const ::openapi::v2::Schema* port =
+      Property(*defs["io.k8s.api.core.v1.ContainerPort"], "containerPort");
+  ASSERT_NE(port, nullptr);
+  EXPECT_EQ(port->type().value(0), "integer");
+  EXPECT_EQ(port->format(), "int32");
+  EXPECT_EQ(Extension(defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"]->vendor_extension(),
+                      "x-kubernetes-int-or-string"),
+            true);
+  EXPECT_EQ(Extension(defs["io.k8s.api.apps.v1.Deployment"]->vendor_extension(),
+                      "x-kubernetes-group-version-kind"),
+            json::parse(R"([{"group":"apps","kind":"Deployment","version":"v1"}])"));
+
+  // kubectl's query parameter check: the PATCH operation of a kind names the parameter and
+  // carries the kind's GVK.
+  const ::openapi::v2::PathItem* deployment = nullptr;
+  for (const auto& p : doc.paths().path()) {
+    if (p.name() == "/apis/apps/v1/namespaces/{namespace}/deployments/{name}") {
+      deployment = &p.value();
+    }
+  }
+  ASSERT_NE(deployment, nullptr);
+  const ::openapi::v2::Operation& patch = deployment->patch();
+  EXPECT_EQ(Extension(patch.vendor_extension(), "x-kubernetes-group-version-kind"),
+            json::parse(R"({"group":"apps","kind":"Deployment","version":"v1"})"));
+  EXPECT_EQ(Extension(patch.vendor_extension(), "x-kubernetes-action"), "patch");
+  bool field_validation = false;
+  bool body = false;
+  for (const auto& item : patch.parameters()) {
+    const auto& p = item.parameter();
+    if (p.has_non_body_parameter() && p.non_body_parameter().has_query_parameter_sub_schema()) {
+      field_validation |=
+          p.non_body_parameter().query_parameter_sub_schema().name() == "fieldValidation";
+    }
+    if (p.has_body_parameter()) {
+      body = p.body_parameter().required() &&
+             p.body_parameter().schema()._ref() ==
+                 "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Patch";
+    }
+  }
+  EXPECT_TRUE(field_validation);
+  EXPECT_TRUE(body);
+  bool path_params = false;
+  for (const auto& item : deployment->parameters()) {
+    const auto& p = item.parameter().non_body_parameter();
+    path_params |= p.has_path_parameter_sub_schema() &&
+                   p.path_parameter_sub_schema().name() == "namespace" &&
+                   p.path_parameter_sub_schema().required();
+  }
+  EXPECT_TRUE(path_params);
+  ASSERT_GT(patch.responses().response_code_size(), 0);
+  EXPECT_EQ(patch.responses().response_code(0).name(), "200");
+  EXPECT_EQ(patch.responses().response_code(0).value().response().schema().schema()._ref(),
+            "#/definitions/io.k8s.api.apps.v1.Deployment");
+  ASSERT_EQ(doc.security_definitions().additional_properties_size(), 1);
+  EXPECT_EQ(doc.security_definitions().additional_properties(0).value().api_key_security().in(),
+            "header");
 }
 
 TEST_F(OpenApiTest, ServeOpenApiCachesPerRegistry) {
