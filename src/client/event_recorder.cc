@@ -95,10 +95,13 @@ Task<void> EventRecorder::Write(Pending p) {
     if (now - s.last > kAggregateInterval) s.messages.clear();
     s.last = now;
     s.messages[p.message] = true;
-    if (static_cast<int>(s.messages.size()) >= kAggregateMaxEvents) {
-      message = "(combined from similar events): " + p.message;
-    }
     key = agg_key + "\x1f" + message;
+    if (static_cast<int>(s.messages.size()) >= kAggregateMaxEvents) {
+      // Upstream: one combined event per aggregate key, its message the latest one.
+      s.messages.erase(p.message);
+      message = "(combined from similar events): " + p.message;
+      key = agg_key;
+    }
     auto it = logged_.find(key);
     if (it != logged_.end()) {
       existing = true;

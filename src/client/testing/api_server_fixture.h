@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include "apiserver/server.h"
 #include "async/runtime.h"
@@ -67,6 +68,17 @@ class ApiServerFixture : public ::testing::Test {
   template <typename T>
   static async::Task<std::optional<T>> Wrap(async::Task<T> task) {
     co_return co_await std::move(task);
+  }
+
+  // Polls `cond` until it holds or `timeout` passes.
+  template <typename F>
+  static bool Eventually(F cond, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!cond()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return true;
   }
 
   async::Runtime runtime_{2};                     // io threads for server and client
