@@ -207,6 +207,11 @@ struct Filter {
     if (!fields.Empty() && !fields.Matches(info.ops->Fields(obj))) return false;
     return true;
   }
+  bool Matches(const CachedObject& obj) const {
+    if (!labels.Empty() && !labels.Matches(obj.Labels())) return false;
+    if (!fields.Empty() && !fields.Matches(obj.Fields())) return false;
+    return true;
+  }
 };
 
 Result<Filter> ParseFilter(const Request& req, const ResourceInfo& info) {
@@ -632,88 +637,157 @@ Task<Response> ApiHandler::Get(const Request& req, const Target& t) {
   co_return ObjectResponse(200, *obj, req, t);
 }
 
+// The watch cache's objects under `prefix` once it has seen `min_revision`: at once when it
+// has, else on the blocking pool (it waits for the cache to catch up).
+// Not a coroutine: the callable is a named local here (GCC 12, see StoreGet).
+Task<Result<CacheSnapshot>> ApiHandler::CacheListWaiting(const std::string& prefix,
+                                                         storage::Revision min_revision) {
+  auto fn = [this, prefix, min_revision] {
+    return hub_.List(prefix, min_revision, std::chrono::seconds(3));
+  };
+  return async::RunBlocking(pool_, std::move(fn));
+}
+Task<Result<CacheSnapshot>> ApiHandler::CacheList(const std::string& prefix,
+                                                  storage::Revision min_revision) {
+  if (hub_.Progress() >= min_revision) {
+    co_return hub_.List(prefix, min_revision, std::chrono::milliseconds(0));
+  }
+  co_return co_await CacheListWaiting(prefix, min_revision);
+}
+
+// LIST. Served from the watch cache (each object's JSON serialized once, shared) unless the
+// request asks for an exact past revision or continues a paged list, which read the store at
+// that revision. resourceVersion "" is a consistent read: the cache first catches up with the
+// store's current revision; "0" takes the cache as it is; "N" needs the cache at N or later.
 Task<Response> ApiHandler::List(const Request& req, const Target& t) {
   auto filter = ParseFilter(req, *t.info);
   if (!filter.IsOk()) co_return ErrorResponse(filter.status());
   int64_t limit = 0;
   if (auto l = ParseInt(req.Query("limit")); l && *l > 0) limit = *l;
+  const std::string rv = req.Query("resourceVersion");
+  const std::string match = req.Query("resourceVersionMatch");
   storage::ListOptions opts;
   opts.prefix = t.Prefix();
   opts.continue_token = req.Query("continue");
-  if (opts.continue_token.empty() && req.Query("resourceVersionMatch") == "Exact") {
-    auto rv = ParseInt(req.Query("resourceVersion"));
-    if (!rv) co_return ErrorResponse(Status::BadRequest("invalid resourceVersion"));
-    opts.revision = *rv;
-  }
   bool filtered = !filter->labels.Empty() || !filter->fields.Empty();
-  std::vector<json::value> items;
+  std::vector<std::shared_ptr<const CachedObject>> items;
   storage::Revision revision = 0;
   std::string next_token;
   int64_t remaining = 0;
-  while (true) {
-    opts.limit = limit;
-    auto page = co_await StoreList(opts);
-    if (!page.IsOk()) {
-      Status s = page.status();
-      if (s.IsGone()) {
-        s = Status(StatusCode::kExpired,
-                   "The provided continue parameter is too old to display a consistent list "
-                   "result. You can start a new list without the continue parameter.");
-      }
-      co_return ErrorResponse(s);
+  bool from_store = !opts.continue_token.empty() || match == "Exact";
+  if (!from_store) {
+    storage::Revision min_revision = 0;
+    if (rv.empty()) {
+      auto cur = co_await StoreRevision();
+      if (!cur.IsOk()) co_return ErrorResponse(cur.status());
+      min_revision = *cur;
+    } else if (rv != "0") {
+      auto n = ParseInt(rv);
+      if (!n) co_return ErrorResponse(Status::BadRequest("invalid resourceVersion: " + rv));
+      min_revision = *n;
     }
-    revision = page->revision;
-    std::string last_key;
-    bool stopped_early = false;
-    for (size_t k = 0; k < page->items.size(); ++k) {
-      auto obj = Decode(page->items[k]);
-      if (!obj.IsOk()) continue;
-      if (!filter->Matches(*t.info, *obj)) continue;
-      items.push_back(std::move(*obj));
-      last_key = page->items[k].key;
-      if (limit > 0 && static_cast<int64_t>(items.size()) == limit) {
-        if (k + 1 < page->items.size() || !page->continue_token.empty()) {
-          next_token = storage::EncodeContinueToken(revision, last_key + std::string(1, '\0'));
-          remaining = page->remaining + static_cast<int64_t>(page->items.size() - k - 1);
+    auto snap = co_await CacheList(opts.prefix, min_revision);
+    if (!snap.IsOk()) {
+      // A consistent read the cache cannot serve in time goes to the store instead.
+      if (snap.status().Code() != StatusCode::kTimeout || !rv.empty()) {
+        co_return ErrorResponse(snap.status());
+      }
+      from_store = true;
+    } else {
+      revision = snap->revision;
+      for (size_t k = 0; k < snap->items.size(); ++k) {
+        const auto& obj = snap->items[k];
+        if (!filter->Matches(*obj)) continue;
+        items.push_back(obj);
+        if (limit > 0 && static_cast<int64_t>(items.size()) == limit) {
+          if (k + 1 < snap->items.size()) {
+            next_token = storage::EncodeContinueToken(revision, obj->Key() + std::string(1, '\0'));
+            remaining = static_cast<int64_t>(snap->items.size() - k - 1);
+          }
+          break;
         }
-        stopped_early = true;
-        break;
       }
     }
-    if (stopped_early || page->continue_token.empty() || limit == 0) break;
-    opts.continue_token = page->continue_token;
+  }
+  if (from_store) {
+    if (opts.continue_token.empty() && match == "Exact") {
+      auto n = ParseInt(rv);
+      if (!n) co_return ErrorResponse(Status::BadRequest("invalid resourceVersion"));
+      opts.revision = *n;
+    }
+    while (true) {
+      opts.limit = limit;
+      auto page = co_await StoreList(opts);
+      if (!page.IsOk()) {
+        Status s = page.status();
+        if (s.IsGone()) {
+          s = Status(StatusCode::kExpired,
+                     "The provided continue parameter is too old to display a consistent list "
+                     "result. You can start a new list without the continue parameter.");
+        }
+        co_return ErrorResponse(s);
+      }
+      revision = page->revision;
+      bool stopped_early = false;
+      for (size_t k = 0; k < page->items.size(); ++k) {
+        auto obj = Decode(page->items[k]);
+        if (!obj.IsOk()) continue;
+        if (!filter->Matches(*t.info, *obj)) continue;
+        const std::string& key = page->items[k].key;
+        items.push_back(std::make_shared<const CachedObject>(
+            key, page->items[k].mod_revision, json::serialize(*obj),
+            std::map<std::string, std::string>(), nullptr));
+        if (limit > 0 && static_cast<int64_t>(items.size()) == limit) {
+          if (k + 1 < page->items.size() || !page->continue_token.empty()) {
+            next_token = storage::EncodeContinueToken(revision, key + std::string(1, '\0'));
+            remaining = page->remaining + static_cast<int64_t>(page->items.size() - k - 1);
+          }
+          stopped_early = true;
+          break;
+        }
+      }
+      if (stopped_early || page->continue_token.empty() || limit == 0) break;
+      opts.continue_token = page->continue_token;
+    }
   }
 
+  json::object meta{{"resourceVersion", std::to_string(revision)}};
+  if (!next_token.empty()) meta["continue"] = next_token;
+  if (!next_token.empty() && !filtered) meta["remainingItemCount"] = remaining;
   if (WantsTable(req)) {
     json::object table;
     table["kind"] = "Table";
     table["apiVersion"] = "meta.k8s.io/v1";
-    json::object meta{{"resourceVersion", std::to_string(revision)}};
-    if (!next_token.empty()) meta["continue"] = next_token;
-    if (!next_token.empty() && !filtered) meta["remainingItemCount"] = remaining;
     table["metadata"] = std::move(meta);
     table["columnDefinitions"] = ColumnDefinitions(*t.info);
     json::array rows;
     auto now = clock_.WallNow();
     std::string include = req.Query("includeObject");
-    for (const auto& obj : items) rows.push_back(TableRow(*t.info, obj, now, include));
+    for (const auto& obj : items) rows.push_back(TableRow(*t.info, obj->Parse(), now, include));
     table["rows"] = std::move(rows);
     Response r = JsonResponse(200, table);
     r.content_type = "application/json;as=Table;v=v1;g=meta.k8s.io";
     co_return r;
   }
-  json::object list;
-  list["kind"] = ListKind(*t.info);
-  list["apiVersion"] = t.info->GroupVersion();
-  json::object meta{{"resourceVersion", std::to_string(revision)}};
-  if (!next_token.empty()) meta["continue"] = next_token;
-  if (!next_token.empty() && !filtered) meta["remainingItemCount"] = remaining;
-  list["metadata"] = std::move(meta);
-  json::array arr;
-  arr.reserve(items.size());
-  for (auto& obj : items) arr.push_back(std::move(obj));
-  list["items"] = std::move(arr);
-  co_return JsonResponse(200, list);
+  // The list is written around the objects' shared JSON: nothing is re-serialized.
+  size_t size = 128;
+  for (const auto& obj : items) size += obj->Json().size() + 1;
+  Response r;
+  r.status = 200;
+  r.body.reserve(size);
+  r.body += "{\"kind\":\"";
+  r.body += ListKind(*t.info);
+  r.body += "\",\"apiVersion\":\"";
+  r.body += t.info->GroupVersion();
+  r.body += "\",\"metadata\":";
+  r.body += json::serialize(meta);
+  r.body += ",\"items\":[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) r.body += ',';
+    r.body += items[i]->Json();
+  }
+  r.body += "]}";
+  co_return r;
 }
 
 Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
@@ -727,17 +801,23 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
   std::string rv_text = req.Query("resourceVersion");
   bool initial = rv_text.empty() || rv_text == "0" || IsTrue(req.Query("sendInitialEvents"));
   bool initial_bookmark = IsTrue(req.Query("sendInitialEvents"));
-  std::vector<json::value> initial_items;
+  std::vector<std::shared_ptr<const CachedObject>> initial_items;
   storage::Revision after = 0;
   if (initial) {
-    storage::ListOptions opts;
-    opts.prefix = t.Prefix();
-    auto page = co_await StoreList(opts);
-    if (!page.IsOk()) co_return ErrorResponse(page.status());
-    after = page->revision;
-    for (const auto& kv : page->items) {
-      auto obj = Decode(kv);
-      if (obj.IsOk() && f.Matches(*t.info, *obj)) initial_items.push_back(std::move(*obj));
+    // The current state from the watch cache: consistent with the store for "" (the cache
+    // catches up with the store's revision first), as the cache has it for "0".
+    storage::Revision min_revision = 0;
+    if (rv_text.empty()) {
+      auto cur = co_await StoreRevision();
+      if (!cur.IsOk()) co_return ErrorResponse(cur.status());
+      min_revision = *cur;
+    }
+    const std::string prefix = t.Prefix();
+    auto snap = co_await CacheList(prefix, min_revision);
+    if (!snap.IsOk()) co_return ErrorResponse(snap.status());
+    after = snap->revision;
+    for (auto& obj : snap->items) {
+      if (f.Matches(*obj)) initial_items.push_back(std::move(obj));
     }
   } else {
     auto rv = ParseInt(rv_text);
@@ -789,6 +869,18 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
       }
       return json::serialize(ev) + "\n";
     };
+    // An event around the object's shared JSON (no re-serialization), or as a Table row.
+    auto encode_cached = [&](std::string_view type, const CachedObject& obj) {
+      if (table) return encode(type, obj.Parse());
+      std::string out;
+      out.reserve(obj.Json().size() + 32);
+      out += "{\"type\":\"";
+      out += type;
+      out += "\",\"object\":";
+      out += obj.Json();
+      out += "}\n";
+      return out;
+    };
     if (!sub_result.IsOk()) {
       json::value st = json::parse(StatusBody(sub_result.status()));
       std::string chunk = encode("ERROR", st);
@@ -808,7 +900,7 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
     };
     bool ok = true;
     for (const auto& obj : initial_items) {
-      std::string chunk = encode("ADDED", obj);
+      std::string chunk = encode_cached("ADDED", *obj);
       if (!(ok = co_await w.Write(std::move(chunk)))) break;
     }
     if (ok && initial_bookmark && bookmarks) {
@@ -822,23 +914,23 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
       auto events = subscription->Take(overflowed);
       std::string out;
       for (const auto& ev : events) {
-        bool now_match = f.Matches(*info, *ev->object);
-        bool was_match = ev->prev && f.Matches(*info, *ev->prev);
+        bool now_match = f.Matches(*ev->object);
+        bool was_match = ev->prev && f.Matches(*ev->prev);
         switch (ev->type) {
           case storage::EventType::kCreated:
-            if (now_match) out += encode("ADDED", *ev->object);
+            if (now_match) out += encode_cached("ADDED", *ev->object);
             break;
           case storage::EventType::kUpdated:
             if (now_match && was_match) {
-              out += encode("MODIFIED", *ev->object);
+              out += encode_cached("MODIFIED", *ev->object);
             } else if (now_match) {
-              out += encode("ADDED", *ev->object);
+              out += encode_cached("ADDED", *ev->object);
             } else if (was_match) {
-              out += encode("DELETED", *ev->object);
+              out += encode_cached("DELETED", *ev->object);
             }
             break;
           case storage::EventType::kDeleted:
-            if (now_match) out += encode("DELETED", *ev->object);
+            if (now_match) out += encode_cached("DELETED", *ev->object);
             break;
         }
       }

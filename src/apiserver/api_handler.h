@@ -74,6 +74,10 @@ class ApiHandler {
   async::Task<Result<storage::DeleteResult>> StoreDelete(const std::string& key,
                                                          storage::Revision rev);
   async::Task<Result<storage::Revision>> StoreRevision();
+  async::Task<Result<CacheSnapshot>> CacheList(const std::string& prefix,
+                                               storage::Revision min_revision);
+  async::Task<Result<CacheSnapshot>> CacheListWaiting(const std::string& prefix,
+                                                      storage::Revision min_revision);
   // The resource's storage hooks on the blocking pool (no hooks: a no-op finish).
   StorageHooks* HooksOf(const ResourceInfo& info) const;
   async::Task<Result<StorageHooks::Finish>> HookBeginCreate(StorageHooks* hooks,

@@ -173,6 +173,11 @@ void Metrics::ObserveStorage(std::string_view operation, std::string_view type, 
   storage_[key].Observe(seconds);
 }
 
+void Metrics::AddGauge(std::string name, std::string help, std::function<double()> value) {
+  std::lock_guard lock(mu_);
+  gauges_.emplace_back(std::move(name), std::move(help), std::move(value));
+}
+
 std::string Metrics::Render() const {
   std::string out;
   auto histogram = [&out](std::string_view name, const std::map<std::string, Histogram>& m) {
@@ -220,6 +225,10 @@ std::string Metrics::Render() const {
       "operation and object type.\n"
       "# TYPE etcd_request_duration_seconds histogram\n";
   histogram("etcd_request_duration_seconds", storage_);
+  for (const auto& [name, help, value] : gauges_) {
+    out += fmt::format("# HELP {} {}\n# TYPE {} gauge\n{} {}\n", name, help, name, name,
+                       FormatDouble(value()));
+  }
   auto [rss, cpu] = ProcessFigures();
   double start = std::chrono::duration<double>(start_time_.time_since_epoch()).count();
   out += fmt::format(

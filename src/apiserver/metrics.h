@@ -13,10 +13,13 @@
 
 #include <array>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "apiserver/http/http_server.h"
 #include "storage/backend.h"
@@ -46,6 +49,9 @@ class Metrics {
   void CountWatchEvent(const RequestLabels& labels);
   void ObserveStorage(std::string_view operation, std::string_view type, double seconds);
 
+  // Gauges read at render time (e.g. the watch cache's size): name -> (help, value).
+  void AddGauge(std::string name, std::string help, std::function<double()> value);
+
   // The exposition text (text/plain; version=0.0.4).
   std::string Render() const;
 
@@ -69,6 +75,7 @@ class Metrics {
   std::map<std::string, uint64_t> watch_events_;      // label string -> events sent
   std::map<std::string, Histogram> storage_;          // label string -> store latency
   std::chrono::system_clock::time_point start_time_;  // process_start_time_seconds
+  std::vector<std::tuple<std::string, std::string, std::function<double()>>> gauges_;  // AddGauge
 };
 
 // `next` with every request timed and counted, and GET /metrics answered from `metrics`.

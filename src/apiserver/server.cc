@@ -11,6 +11,26 @@
 #include "base/log.h"
 
 namespace kubepp::apiserver {
+namespace {
+
+// Field-selector values of an object from its store key: the kind's own (KindOps::Fields).
+FieldsFunc FieldsOf(const Registry& registry) {
+  auto by_prefix = std::make_shared<std::map<std::string, const ResourceInfo*, std::less<>>>();
+  for (const auto& r : registry.All()) by_prefix->emplace(r->KeyPrefix(), r.get());
+  return [by_prefix](std::string_view key,
+                     const boost::json::value& obj) -> std::map<std::string, std::string> {
+    // "/registry/<group>/<resource>/..." : the prefix ends at the third '/' after "/registry".
+    size_t group_end = key.find('/', std::string_view("/registry/").size());
+    if (group_end == std::string_view::npos) return {};
+    size_t resource_end = key.find('/', group_end + 1);
+    if (resource_end == std::string_view::npos) return {};
+    auto it = by_prefix->find(key.substr(0, resource_end + 1));
+    if (it == by_prefix->end()) return {};
+    return it->second->ops->Fields(obj);
+  };
+}
+
+}  // namespace
 
 ApiServer::ApiServer(async::Runtime& runtime, storage::Backend& store, ApiServerOptions options,
                      const Clock& clock)
@@ -20,7 +40,7 @@ ApiServer::ApiServer(async::Runtime& runtime, storage::Backend& store, ApiServer
       clock_(clock),
       registry_(Registry::Default()),
       pool_(options_.blocking_threads),
-      hub_(store) {}
+      hub_(store_, FieldsOf(*registry_)) {}
 
 ApiServer::~ApiServer() { Stop(); }
 
@@ -204,6 +224,15 @@ Status ApiServer::Start() {
   KUBEPP_RETURN_IF_ERROR(service_alloc_->Start());
   KUBEPP_RETURN_IF_ERROR(Bootstrap());
   KUBEPP_RETURN_IF_ERROR(hub_.Start());
+  metrics_.AddGauge("kubepp_watch_cache_objects", "Objects held in the watch cache.",
+                    [this] { return static_cast<double>(hub_.Stats().objects); });
+  metrics_.AddGauge("kubepp_watch_cache_json_bytes",
+                    "Bytes of JSON of the objects held in the watch cache.",
+                    [this] { return static_cast<double>(hub_.Stats().json_bytes); });
+  metrics_.AddGauge("kubepp_watch_cache_heap_bytes",
+                    "Estimated heap bytes the watch cache's objects use (JSON, keys, labels, "
+                    "index).",
+                    [this] { return static_cast<double>(hub_.Stats().heap_bytes); });
   ApiHandlerOptions hopts;
   handler_ = std::make_unique<ApiHandler>(*registry_, store_, hub_, pool_, clock_, hopts);
   handler_->SetStorageHooks(services, service_alloc_.get());
