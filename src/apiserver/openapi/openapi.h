@@ -3,7 +3,7 @@
 //   GET /openapi/v2                 Swagger 2.0 (definitions + paths of every resource), as JSON
 //                                   or, for `Accept: application/com.github.proto-openapi.spec.
 //                                   v2.v1.0+protobuf` (or its deprecated "...v2@v1.0+protobuf"
-//                                   alias, which kubectl up to 1.29 sends), as gnostic's
+//                                   alias, which kubectl 1.27/1.28 send), as gnostic's
 //                                   openapi.v2.Document protobuf converted from the same JSON
 //   GET /openapi/v3                 the index {"paths": {"api/v1": {"serverRelativeURL":
 //                                   "/openapi/v3/api/v1?hash=<HASH>"}, ...}}

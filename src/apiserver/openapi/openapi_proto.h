@@ -1,7 +1,8 @@
 // The protobuf form of a Swagger 2.0 document: gnostic's openapi.v2.Document
 // (proto/openapiv2/openapiv2.proto), which kube-apiserver serves on /openapi/v2 for
-// `Accept: application/com.github.proto-openapi.spec.v2.v1.0+protobuf` and which kubectl up to
-// 1.29 reads for client-side validation, strategic merge patch metadata and `kubectl explain`.
+// `Accept: application/com.github.proto-openapi.spec.v2.v1.0+protobuf` and which kubectl 1.27
+// and 1.28 read before `apply` (strategic merge patch metadata, client-side validation) and
+// `explain` (always fetched; rendered from it with --output plaintext-openapiv2).
 //
 // The conversion follows gnostic's JSON -> Document mapping for every key our documents carry:
 // "$ref" -> _ref, "type" -> TypeItem, "items" -> ItemsItem, "additionalProperties" ->

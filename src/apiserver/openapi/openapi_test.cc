@@ -211,7 +211,7 @@ TEST_F(OpenApiTest, V2IsJsonByDefault) {
 
 TEST_F(OpenApiTest, V2NegotiatesProtobuf) {
   constexpr std::string_view kPb = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
-  // kubectl <= 1.29 asks with the deprecated '@' name; the answer carries the current one.
+  // kubectl 1.27 and 1.28 ask with the deprecated '@' name; the answer carries the current one.
   for (const std::string& accept :
        {std::string("application/com.github.proto-openapi.spec.v2@v1.0+protobuf"), std::string(kPb),
         "application/json;q=0.5, " + std::string(kPb),
