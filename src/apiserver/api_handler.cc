@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <charconv>
 #include <random>
+#include <tuple>
 
 #include "api/managed_fields.h"
 #include "api/patch.h"
@@ -1434,6 +1435,22 @@ Response ApiHandler::Discovery(const Request& req) const {
       };
       if (r->has_status) subresource("status", r->kind, "", "");
       if (r->has_scale) subresource("scale", "Scale", "autoscaling", "v1");
+      if (r->resource == "pods" && r->group.empty()) {
+        for (const auto& [sub, g, k] :
+             {std::tuple<const char*, const char*, const char*>{"binding", "", "Binding"},
+              {"eviction", "policy", "Eviction"}}) {
+          json::object s{{"name", std::string("pods/") + sub},
+                         {"singularName", ""},
+                         {"namespaced", true},
+                         {"kind", k},
+                         {"verbs", json::array{"create"}}};
+          if (*g != '\0') {
+            s["group"] = g;
+            s["version"] = "v1";
+          }
+          resources.push_back(std::move(s));
+        }
+      }
       if (r->resource == "namespaces") {
         json::object s{{"name", "namespaces/finalize"},
                        {"singularName", ""},
@@ -1454,6 +1471,26 @@ Response ApiHandler::Discovery(const Request& req) const {
     g["preferredVersion"] = gv;
     return g;
   };
+  if (path == "/api" || path == "/apis") {
+    // Aggregated discovery (apidiscovery.k8s.io/v2, kubectl 1.30+): every resource of every
+    // group in one answer, when the client asks for it.
+    const std::string accept = req.Header("accept");
+    std::string version;
+    for (const char* v : {"v2", "v2beta1"}) {
+      const std::string want =
+          std::string("g=apidiscovery.k8s.io;v=") + v + ";as=APIGroupDiscoveryList";
+      if (accept.find(want) != std::string::npos) {
+        version = v;
+        break;
+      }
+    }
+    if (!version.empty()) {
+      Response r = JsonResponse(200, AggregatedDiscovery(path == "/api", version));
+      r.content_type =
+          "application/json;g=apidiscovery.k8s.io;v=" + version + ";as=APIGroupDiscoveryList";
+      return r;
+    }
+  }
   if (path == "/api") {
     json::object v;
     v["kind"] = "APIVersions";
@@ -1493,6 +1530,68 @@ Response ApiHandler::Discovery(const Request& req) const {
     if (segs.size() == 3 && segs[2] == "v1") return JsonResponse(200, resource_list(segs[1], "v1"));
   }
   return ErrorResponse(Status::NotFound("the server could not find the requested resource"));
+}
+
+// The APIGroupDiscoveryList of the core group (`core`) or of every named group.
+json::value ApiHandler::AggregatedDiscovery(bool core, const std::string& version) const {
+  auto kind_ref = [](const std::string& g, const std::string& v, const std::string& k) {
+    return json::object{{"group", g}, {"version", v}, {"kind", k}};
+  };
+  auto strings = [](const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& x : v) a.emplace_back(x);
+    return a;
+  };
+  json::array items;
+  for (const auto& group : registry_.Groups()) {
+    if (core != group.empty()) continue;
+    json::array resources;
+    for (const auto& r : registry_.All()) {
+      if (r->group != group || r->version != "v1") continue;
+      json::object res;
+      res["resource"] = r->resource;
+      res["responseKind"] = kind_ref(r->group, r->version, r->kind);
+      res["scope"] = r->namespaced ? "Namespaced" : "Cluster";
+      res["singularResource"] = r->singular;
+      res["verbs"] = strings(r->verbs);
+      if (!r->short_names.empty()) res["shortNames"] = strings(r->short_names);
+      if (!r->categories.empty()) res["categories"] = strings(r->categories);
+      json::array subs;
+      auto sub = [&subs](const std::string& name, json::object kind,
+                         const std::vector<std::string>& verbs) {
+        json::array v;
+        for (const auto& x : verbs) v.emplace_back(x);
+        subs.push_back(json::object{
+            {"subresource", name}, {"responseKind", std::move(kind)}, {"verbs", std::move(v)}});
+      };
+      if (r->resource == "pods" && r->group.empty()) {
+        sub("binding", kind_ref("", "v1", "Binding"), {"create"});
+        sub("eviction", kind_ref("policy", "v1", "Eviction"), {"create"});
+      }
+      if (r->resource == "namespaces") {
+        sub("finalize", kind_ref("", "v1", "Namespace"), {"update"});
+      }
+      if (r->has_scale) {
+        sub("scale", kind_ref("autoscaling", "v1", "Scale"), {"get", "patch", "update"});
+      }
+      if (r->has_status) {
+        sub("status", kind_ref(r->group, r->version, r->kind), {"get", "patch", "update"});
+      }
+      if (!subs.empty()) res["subresources"] = std::move(subs);
+      resources.push_back(std::move(res));
+    }
+    json::object meta{{"creationTimestamp", nullptr}};
+    if (!group.empty()) meta["name"] = group;
+    items.push_back(json::object{
+        {"metadata", std::move(meta)},
+        {"versions",
+         json::array{json::object{
+             {"version", "v1"}, {"resources", std::move(resources)}, {"freshness", "Current"}}}}});
+  }
+  return json::object{{"kind", "APIGroupDiscoveryList"},
+                      {"apiVersion", "apidiscovery.k8s.io/" + version},
+                      {"metadata", json::object{}},
+                      {"items", std::move(items)}};
 }
 
 // ---- pods/binding and pods/eviction

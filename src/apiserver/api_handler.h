@@ -90,6 +90,7 @@ class ApiHandler {
   async::Task<void> HookAfterDelete(StorageHooks* hooks, const boost::json::value& obj);
 
   Response Discovery(const Request& req) const;
+  boost::json::value AggregatedDiscovery(bool core, const std::string& version) const;
   Response ObjectResponse(int code, const boost::json::value& obj, const Request& req,
                           const Target& t) const;
   // The Scale view (scale subresource) or the object itself, with 200.

@@ -52,6 +52,16 @@ check evict-budget-used '0 {"p1":' "$(k get pdb pdb -o jsonpath='{.status.disrup
 check evict-deleting "p1" "$(k get pod p1 -o jsonpath='{.metadata.name} {.metadata.deletionTimestamp}')"
 check evict-gone "NotFound" "$(k get pod p2)"
 
+# Aggregated discovery (kubectl 1.30+ asks for it; 1.27-1.29 for v2beta1).
+agg='application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json'
+check discovery-aggregated '"subresource":"eviction","responseKind":{"group":"policy","version":"v1","kind":"Eviction"}' \
+  "$(curl -s -H "Accept: $agg" "http://127.0.0.1:$port/api")"
+check discovery-aggregated-type 'as=APIGroupDiscoveryList' \
+  "$(curl -s -o /dev/null -w '%{content_type}' -H "Accept: $agg" "http://127.0.0.1:$port/apis")"
+check discovery-groups '"metadata":{"creationTimestamp":null,"name":"apps"}' \
+  "$(curl -s -H "Accept: $agg" "http://127.0.0.1:$port/apis")"
+check discovery-legacy '"name":"pods/binding"' "$(curl -s "http://127.0.0.1:$port/api/v1")"
+
 metrics=$(curl -s "http://127.0.0.1:$port/metrics")
 check metrics-requests 'apiserver_request_total{code="201",component="apiserver",dry_run="",group="",resource="pods",scope="resource",subresource="binding",verb="POST",version="v1"} 1' "$metrics"
 check metrics-store 'etcd_request_duration_seconds_count{operation="create",type="pods"} 2' "$metrics"
