@@ -15,7 +15,7 @@ namespace kubepp::client {
 namespace asio = async::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using tcp = asio::ip::tcp;  // NOLINT(readability-identifier-naming): Asio's own name
 using async::kUseAwaitable;
 using async::Task;
 
@@ -144,7 +144,7 @@ Task<Status> RunExchange(Exchange* x) {
     x->got_some = c.parser->got_some();
     if (hec) co_return NetError(hec, "read response headers");
     const auto& head = c.parser->get();
-    x->response.status = head.result_int();
+    x->response.status = static_cast<int>(head.result_int());
     x->response.content_type = Header(head, http::field::content_type);
     x->response.retry_after = Header(head, http::field::retry_after);
     if (x->response.status / 100 == 2) co_return Status::Ok();
@@ -166,7 +166,7 @@ Task<Status> RunExchange(Exchange* x) {
   x->got_some = parser.got_some();
   if (rec) co_return NetError(rec, "read response");
   auto& res = parser.get();
-  x->response.status = res.result_int();
+  x->response.status = static_cast<int>(res.result_int());
   x->response.content_type = Header(res, http::field::content_type);
   x->response.retry_after = Header(res, http::field::retry_after);
   x->keep_alive = res.keep_alive();

@@ -45,8 +45,8 @@ bool Resumable(const Status& s) {
 
 }  // namespace
 
-SharedInformer::SharedInformer(RestClient& client, asio::any_io_executor ex, ObjectCodec codec,
-                               InformerOptions options, const Clock& clock)
+SharedInformer::SharedInformer(RestClient& client, const asio::any_io_executor& ex,
+                               ObjectCodec codec, InformerOptions options, const Clock& clock)
     : client_(client),
       strand_(asio::make_strand(ex)),
       codec_(std::move(codec)),

@@ -86,7 +86,7 @@ struct EventHandler {
 
 class SharedInformer {
  public:
-  SharedInformer(RestClient& client, async::asio::any_io_executor ex, ObjectCodec codec,
+  SharedInformer(RestClient& client, const async::asio::any_io_executor& ex, ObjectCodec codec,
                  InformerOptions options, const Clock& clock = Clock::Real());
   ~SharedInformer();
   SharedInformer(const SharedInformer&) = delete;
@@ -97,8 +97,8 @@ class SharedInformer {
   void AddEventHandler(EventHandler handler,
                        std::chrono::milliseconds resync = std::chrono::milliseconds(0));
   // Adds indexes to the store (any time; existing objects are indexed).
-  Status AddIndexers(std::map<std::string, ObjectStore::IndexFunc> indexers) {
-    return store_.AddIndexers(std::move(indexers));
+  Status AddIndexers(const std::map<std::string, ObjectStore::IndexFunc>& indexers) {
+    return store_.AddIndexers(indexers);
   }
 
   void Start();
@@ -237,7 +237,7 @@ class Informer {
   Status AddIndexer(const std::string& name, std::function<std::vector<std::string>(const T&)> fn) {
     std::map<std::string, ObjectStore::IndexFunc> m;
     m.emplace(name, [f = std::move(fn)](const void* p) { return f(*static_cast<const T*>(p)); });
-    return informer_->AddIndexers(std::move(m));
+    return informer_->AddIndexers(m);
   }
   Lister<T> GetLister() const { return Lister<T>(&informer_->Store()); }
   SharedInformer& Raw() const { return *informer_; }

@@ -40,7 +40,7 @@ Status LeaderElector::Validate(const LeaderElectionConfig& c) {
   return Status::Ok();
 }
 
-LeaderElector::LeaderElector(RestClient& client, asio::any_io_executor ex,
+LeaderElector::LeaderElector(RestClient& client, const asio::any_io_executor& ex,
                              LeaderElectionConfig config, const Clock& clock)
     : client_(client),
       strand_(asio::make_strand(ex)),

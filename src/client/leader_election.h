@@ -50,8 +50,8 @@ class LeaderElector {
   // 1.2 * retryPeriod, a lease name and an identity. Invalid otherwise.
   static Status Validate(const LeaderElectionConfig& config);
 
-  LeaderElector(RestClient& client, async::asio::any_io_executor ex, LeaderElectionConfig config,
-                const Clock& clock = Clock::Real());
+  LeaderElector(RestClient& client, const async::asio::any_io_executor& ex,
+                LeaderElectionConfig config, const Clock& clock = Clock::Real());
   ~LeaderElector();
   LeaderElector(const LeaderElector&) = delete;
   LeaderElector& operator=(const LeaderElector&) = delete;

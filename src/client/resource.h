@@ -34,12 +34,12 @@ Result<ResourceRef> ResourceForKind(std::string_view group, std::string_view ver
 // resource: that is a programming error, not input.
 template <typename T>
 const ResourceRef& ResourceOf() {
-  static const ResourceRef ref = [] {
+  static const ResourceRef kRef = [] {
     auto r = ResourceForKind(T::kGroup, T::kVersion, T::kKind);
     KUBEPP_CHECK(r.IsOk(), "no REST resource for kind {}", T::kKind);
     return *r;
   }();
-  return ref;
+  return kRef;
 }
 
 }  // namespace kubepp::client

@@ -143,7 +143,7 @@ std::string PathOf(const ObjectPath& p) {
 Status StatusFromObject(const json::value& status, int http_code) {
   const json::object* o = status.if_object();
   if (o == nullptr) {
-    return Status(CodeOfHttp(http_code), "the server reported an error without a Status");
+    return {CodeOfHttp(http_code), "the server reported an error without a Status"};
   }
   if (StringField(*o, "status") == "Success") return Status::Ok();
   std::string message = StringField(*o, "message");
@@ -173,8 +173,8 @@ Status StatusFromObject(const json::value& status, int http_code) {
       }
     }
   }
-  if (has_details) return Status(code, std::move(message), std::move(details));
-  return Status(code, std::move(message));
+  if (has_details) return {code, std::move(message), std::move(details)};
+  return {code, std::move(message)};
 }
 
 Status StatusFromResponse(const HttpResponse& res) {
@@ -207,7 +207,7 @@ Status StatusFromResponse(const HttpResponse& res) {
       message = "an error on the server (\"" + res.body.substr(0, 256) +
                 "\") has prevented the request from succeeding";
   }
-  return Status(code, std::move(message));
+  return {code, std::move(message)};
 }
 
 Result<std::unique_ptr<RestClient>> RestClient::Create(async::asio::any_io_executor ex,

@@ -22,17 +22,17 @@ ObjectStore::ObjectStore(MetaFunc meta) : meta_(std::move(meta)) {
   indices_[kNamespaceIndex];
 }
 
-Status ObjectStore::AddIndexers(std::map<std::string, IndexFunc> indexers) {
+Status ObjectStore::AddIndexers(const std::map<std::string, IndexFunc>& indexers) {
   std::unique_lock lock(mu_);
   for (const auto& [name, fn] : indexers) {
     if (indexers_.count(name) != 0) return Status::AlreadyExists("indexer conflict: " + name);
   }
-  for (auto& [name, fn] : indexers) {
+  for (const auto& [name, fn] : indexers) {
     Index& index = indices_[name];
     for (const auto& [key, obj] : items_) {
       for (auto& v : fn(obj.get())) index[std::move(v)].insert(key);
     }
-    indexers_.emplace(name, std::move(fn));
+    indexers_.emplace(name, fn);
   }
   return Status::Ok();
 }

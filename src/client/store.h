@@ -45,7 +45,7 @@ class ObjectStore {
   explicit ObjectStore(MetaFunc meta);
 
   // Adds indexes; existing objects are indexed at once. AlreadyExists for a name in use.
-  Status AddIndexers(std::map<std::string, IndexFunc> indexers);
+  Status AddIndexers(const std::map<std::string, IndexFunc>& indexers);
 
   ObjectPtr Get(std::string_view key) const;  // nullptr when absent
   std::vector<ObjectPtr> List() const;

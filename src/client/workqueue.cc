@@ -29,7 +29,7 @@ void Resume(Parked p) {
 }  // namespace
 
 struct WorkQueue::State {
-  State(asio::any_io_executor ex, std::unique_ptr<RateLimiter> l, const Clock& c)
+  State(const asio::any_io_executor& ex, std::unique_ptr<RateLimiter> l, const Clock& c)
       : strand(asio::make_strand(ex)), timer(strand), limiter(std::move(l)), clock(c) {}
 
   asio::any_io_executor strand;          // runs the delay timer

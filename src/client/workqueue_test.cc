@@ -187,6 +187,7 @@ TEST_F(WorkQueueTest, ManyWorkersNeverShareAKey) {
   std::atomic<int> processed{0};
   std::atomic<bool> overlap{false};
   std::vector<std::thread> workers;
+  workers.reserve(4);
   for (int w = 0; w < 4; ++w) {
     workers.emplace_back([&] {
       while (true) {
