@@ -3,7 +3,7 @@ SHELL := /bin/bash
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-.PHONY: all deps build test test-unit test-asan bench format lint lint-all start clean
+.PHONY: all deps build test test-unit test-asan fuzz bench format lint lint-all start clean
 
 all: build
 
@@ -33,6 +33,21 @@ test-asan: deps build-asan/build.ninja
 	cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		ctest --output-on-failure -j $(JOBS) -L unit $(CTEST_ARGS)
 
+build-fuzz/build.ninja:
+	cmake --preset fuzz
+
+# libFuzzer (clang, ASan+UBSan) on every kind's decode + defaults + validation, the protobuf body
+# decoder and the patches, for FUZZ_SECONDS. New inputs go to build-fuzz/corpus/api_decode,
+# crashes to build-fuzz/fuzz-artifacts/. docs/DEVELOPMENT.md#fuzzing.
+FUZZ_SECONDS ?= 60
+FUZZ_ARGS ?=
+fuzz: build-fuzz/build.ninja
+	cmake --build build-fuzz -j $(JOBS) --target api_decode_fuzz
+	mkdir -p build-fuzz/corpus/api_decode build-fuzz/fuzz-artifacts
+	build-fuzz/fuzz/api_decode_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+		-dict=fuzz/api_decode.dict -artifact_prefix=build-fuzz/fuzz-artifacts/ $(FUZZ_ARGS) \
+		build-fuzz/corpus/api_decode fuzz/corpus/api_decode
+
 bench: build
 	scripts/run-bench.sh build
 
@@ -51,4 +66,4 @@ start: build
 	scripts/start.sh build
 
 clean:
-	rm -rf build build-asan build-tsan build-release
+	rm -rf build build-asan build-tsan build-release build-fuzz
