@@ -192,6 +192,13 @@ std::optional<Clock::WallTime> ParseRfc3339(std::string_view text) {
   if (!ymd.ok()) return std::nullopt;
   auto tp = std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
             std::chrono::seconds(s) - std::chrono::seconds(offset_secs);
+  // WallTime counts nanoseconds in 64 bits (about 1678..2262); callers subtract two of these
+  // times or one and now, so keep every result within half of that.
+  constexpr int64_t kMaxAbsSeconds = 4'000'000'000;  // 1843..2096
+  if (tp.time_since_epoch().count() > kMaxAbsSeconds ||
+      tp.time_since_epoch().count() < -kMaxAbsSeconds) {
+    return std::nullopt;
+  }
   return std::chrono::time_point_cast<Clock::WallTime::duration>(tp) +
          std::chrono::duration_cast<Clock::WallTime::duration>(std::chrono::duration<double>(frac));
 }
