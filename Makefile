@@ -44,7 +44,7 @@ FUZZ_ARGS ?=
 fuzz: build-fuzz/build.ninja
 	cmake --build build-fuzz -j $(JOBS) --target api_decode_fuzz
 	mkdir -p build-fuzz/corpus/api_decode build-fuzz/fuzz-artifacts
-	build-fuzz/fuzz/api_decode_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
+	UBSAN_OPTIONS=print_stacktrace=1 build-fuzz/fuzz/api_decode_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=8192 \
 		-dict=fuzz/api_decode.dict -artifact_prefix=build-fuzz/fuzz-artifacts/ $(FUZZ_ARGS) \
 		build-fuzz/corpus/api_decode fuzz/corpus/api_decode
 
