@@ -9,7 +9,6 @@
 // watch fan-out (one event to --watchers watchers: delivery p50/p99 from the write's send);
 // server resident memory per stored pod versus the pod's JSON size.
 #include <poll.h>
-#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +37,7 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -56,8 +56,8 @@ class Conn {
  public:
   explicit Conn(int port) : stream_(ctx_) {
     stream_.connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
-    stream_.socket().set_option(tcp::no_delay(true));
+        Tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
+    stream_.socket().set_option(Tcp::no_delay(true));
   }
   // Sends one request and returns (status, body).
   std::pair<int, std::string> Do(http::verb method, const std::string& target,
@@ -98,6 +98,7 @@ std::pair<std::vector<double>, double> RunParallel(int port, int clients, int to
   std::atomic<int> next{0};
   std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(clients));
   auto t0 = Clock::now();
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
@@ -119,7 +120,7 @@ std::pair<std::vector<double>, double> RunParallel(int port, int clients, int to
 
 int FreePort() {
   asio::io_context ctx;
-  tcp::acceptor a(ctx, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  Tcp::acceptor a(ctx, Tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   return a.local_endpoint().port();
 }
 
@@ -167,8 +168,8 @@ std::unique_ptr<Server> StartServer(const Options& o) {
   std::vector<std::string> args = {o.kubepp,  "apiserver", "--secure-port", std::to_string(s->port),
                                    "--store", o.store};
   if (o.store == "sqlite") {
-    args.push_back("--data-dir");
-    args.push_back((s->dir / "data").string());
+    args.emplace_back("--data-dir");
+    args.emplace_back((s->dir / "data").string());
   } else if (o.store == "etcd") {
     auto cluster = kubepp::storage::testing::EtcdCluster::Start();
     if (!cluster.IsOk()) {
@@ -178,8 +179,8 @@ std::unique_ptr<Server> StartServer(const Options& o) {
     s->etcd = std::move(cluster).value();
     std::string eps;
     for (const auto& e : s->etcd->ClientEndpoints()) eps += (eps.empty() ? "" : ",") + e;
-    args.push_back("--etcd-servers");
-    args.push_back(eps);
+    args.emplace_back("--etcd-servers");
+    args.emplace_back(eps);
   }
   pid_t pid = fork();
   if (pid == 0) {
@@ -187,6 +188,7 @@ std::unique_ptr<Server> StartServer(const Options& o) {
     FILE* f = std::freopen(log.c_str(), "w", stderr);
     (void)f;
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
@@ -223,7 +225,7 @@ void FanOut(const Options& o, int port) {
   Conn admin(port);
   CreateNamespace(admin, "fan");
   auto [code, list] = admin.Do(http::verb::get, "/api/v1/namespaces/fan/configmaps");
-  auto rv_at = list.find("\"resourceVersion\":\"");
+  auto rv_at = list.find(R"("resourceVersion":")");
   std::string rv = rv_at == std::string::npos
                        ? "0"
                        : list.substr(rv_at + 19, list.find('"', rv_at + 19) - rv_at - 19);
@@ -249,7 +251,7 @@ void FanOut(const Options& o, int port) {
   char chunk[65536];
   for (int e = 0; e < o.events; ++e) {
     const std::string name = "fan-" + std::to_string(e);
-    const std::string marker = "\"name\":\"" + name + "\"";
+    const std::string marker = R"("name":")" + name + "\"";
     auto sent = Clock::now();
     admin.Do(http::verb::post, "/api/v1/namespaces/fan/configmaps", ConfigMap("fan", name, 1024));
     std::vector<bool> got(fds.size(), false);
@@ -379,7 +381,7 @@ int main(int argc, char** argv) {
   {
     // The watch cache's own accounting (every object it holds, not only the pods).
     Conn c(port);
-    auto [code, text] = c.Do(http::verb::get, "/metrics");
+    const std::string text = c.Do(http::verb::get, "/metrics").second;
     auto gauge = [&text](const std::string& name) {
       auto at = text.find("\n" + name + " ");
       return at == std::string::npos ? 0.0 : std::stod(text.substr(at + name.size() + 2));

@@ -40,26 +40,25 @@ namespace {
 
 Status NotFoundStatus(const ResourceInfo& info, std::string_view name) {
   StatusDetails d{std::string(name), info.group, info.resource, {}, 0};
-  return Status(StatusCode::kNotFound, info.resource + " \"" + std::string(name) + "\" not found",
-                d);
+  return {StatusCode::kNotFound, info.resource + " \"" + std::string(name) + "\" not found", d};
 }
 
 Status ConflictStatus(const ResourceInfo& info, std::string_view name) {
   StatusDetails d{std::string(name), info.group, info.resource, {}, 0};
-  return Status(StatusCode::kConflict,
-                "Operation cannot be fulfilled on " + info.resource +
-                    (info.group.empty() ? "" : "." + info.group) + " \"" + std::string(name) +
-                    "\": the object has been modified; please apply your changes to the latest "
-                    "version and try again",
-                d);
+  return {StatusCode::kConflict,
+          "Operation cannot be fulfilled on " + info.resource +
+              (info.group.empty() ? "" : "." + info.group) + " \"" + std::string(name) +
+              "\": the object has been modified; please apply your changes to the latest "
+              "version and try again",
+          d};
 }
 
 Status AlreadyExistsStatus(const ResourceInfo& info, std::string_view name) {
   StatusDetails d{std::string(name), info.group, info.resource, {}, 0};
-  return Status(StatusCode::kAlreadyExists,
-                info.resource + (info.group.empty() ? "" : "." + info.group) + " \"" +
-                    std::string(name) + "\" already exists",
-                d);
+  return {StatusCode::kAlreadyExists,
+          info.resource + (info.group.empty() ? "" : "." + info.group) + " \"" + std::string(name) +
+              "\" already exists",
+          d};
 }
 
 // Non-coroutine helpers that choose between class-type values: GCC 12 mis-destroys the
@@ -249,7 +248,7 @@ Status CheckUnknown(const Request& req, const ResourceInfo& info,
     std::string warning;
     for (size_t i = 0; i < unknown.size(); ++i) {
       if (i > 0) warning += ", ";
-      warning += "299 - \"unknown field \\\"" + unknown[i] + "\\\"\"";
+      warning += R"(299 - "unknown field \")" + unknown[i] + R"(\"")";
     }
     warnings_to.headers["Warning"] = warning;
   }
@@ -319,9 +318,9 @@ void RecordWrite(const Request& req, const ResourceInfo& info, const std::string
 // A 422 on the PatchOptions of a request, worded as upstream.
 Status PatchOptionsInvalid(const char* reason, const char* field, const std::string& detail) {
   StatusDetails d{"", "meta.k8s.io", "PatchOptions", {{reason, detail, field}}, 0};
-  return Status(StatusCode::kInvalid,
-                std::string("PatchOptions.meta.k8s.io \"\" is invalid: ") + field + ": " + detail,
-                std::move(d));
+  return {StatusCode::kInvalid,
+          std::string("PatchOptions.meta.k8s.io \"\" is invalid: ") + field + ": " + detail,
+          std::move(d)};
 }
 
 // Server-side apply of `config` to `cur` (null: no object yet) for the object `name` in `ns`.
@@ -776,11 +775,11 @@ Task<Response> ApiHandler::List(const Request& req, const Target& t) {
   Response r;
   r.status = 200;
   r.body.reserve(size);
-  r.body += "{\"kind\":\"";
+  r.body += R"({"kind":")";
   r.body += ListKind(*t.info);
-  r.body += "\",\"apiVersion\":\"";
+  r.body += R"(","apiVersion":")";
   r.body += t.info->GroupVersion();
-  r.body += "\",\"metadata\":";
+  r.body += R"(","metadata":)";
   r.body += json::serialize(meta);
   r.body += ",\"items\":[";
   for (size_t i = 0; i < items.size(); ++i) {
@@ -875,9 +874,9 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
       if (table) return encode(type, obj.Parse());
       std::string out;
       out.reserve(obj.Json().size() + 32);
-      out += "{\"type\":\"";
+      out += R"({"type":")";
       out += type;
-      out += "\",\"object\":";
+      out += R"(","object":)";
       out += obj.Json();
       out += "}\n";
       return out;

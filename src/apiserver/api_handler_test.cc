@@ -25,13 +25,13 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace json = boost::json;
-using tcp = asio::ip::tcp;
+using Tcp = asio::ip::tcp;
 
 class Conn {
  public:
   explicit Conn(int port) : stream_(ctx_) {
     stream_.connect(
-        tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
+        Tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
   }
   std::pair<int, json::value> Do(http::verb method, const std::string& target,
                                  const std::string& body = "",
@@ -234,6 +234,7 @@ TEST_F(ApiHandlerTest, WatchDeliversChangesAndSelectorTransitions) {
   auto events = w.Events(5);
   ASSERT_EQ(events.size(), 5u);
   std::vector<std::string> got;
+  got.reserve(events.size());
   for (const auto& e : events) {
     got.push_back(Str(e, {"type"}) + " " + Str(e, {"object", "metadata", "name"}));
   }

@@ -57,7 +57,8 @@ std::pair<double, double> ProcessFigures() {
   std::ifstream statm("/proc/self/statm");
   uint64_t size = 0;
   uint64_t resident = 0;
-  if (statm >> size >> resident) rss = static_cast<double>(resident) * sysconf(_SC_PAGESIZE);
+  if (statm >> size >> resident)
+    rss = static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
   std::ifstream stat("/proc/self/stat");
   std::string line;
   if (std::getline(stat, line)) {
@@ -161,14 +162,14 @@ void Metrics::LongRunningEnded(const RequestLabels& labels) {
 }
 
 void Metrics::CountWatchEvent(const RequestLabels& labels) {
-  std::string key = fmt::format("group=\"{}\",resource=\"{}\",version=\"{}\"", Escape(labels.group),
+  std::string key = fmt::format(R"(group="{}",resource="{}",version="{}")", Escape(labels.group),
                                 Escape(labels.resource), Escape(labels.version));
   std::lock_guard lock(mu_);
   ++watch_events_[key];
 }
 
 void Metrics::ObserveStorage(std::string_view operation, std::string_view type, double seconds) {
-  std::string key = fmt::format("operation=\"{}\",type=\"{}\"", Escape(operation), Escape(type));
+  std::string key = fmt::format(R"(operation="{}",type="{}")", Escape(operation), Escape(type));
   std::lock_guard lock(mu_);
   storage_[key].Observe(seconds);
 }

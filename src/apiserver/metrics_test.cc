@@ -7,7 +7,7 @@
 namespace kubepp::apiserver {
 namespace {
 
-Request Req(std::string method, std::string path, std::string query = "") {
+Request Req(std::string method, std::string path, const std::string& query = "") {
   Request r;
   r.method = std::move(method);
   r.path = std::move(path);

@@ -87,7 +87,7 @@ json::object Content(const json::value& v) {
 
 }  // namespace
 
-Status ApiServer::Ensure(const ResourceInfo& info, json::value body, bool reconcile) {
+Status ApiServer::Ensure(const ResourceInfo& info, const json::value& body, bool reconcile) {
   const std::string ns = MetaString(body, "namespace");
   const std::string name = MetaString(body, "name");
   const std::string key = info.Key(ns, name);

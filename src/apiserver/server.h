@@ -40,7 +40,7 @@ class ApiServer {
   Status Bootstrap();
   // Creates `body` (a resource of `info`) when absent; with `reconcile`, also rewrites an
   // existing object whose spec-like content (every field but metadata) differs.
-  Status Ensure(const ResourceInfo& info, boost::json::value body, bool reconcile);
+  Status Ensure(const ResourceInfo& info, const boost::json::value& body, bool reconcile);
   Status BootstrapKubernetesService();
 
   async::Runtime& runtime_;                          // io threads

@@ -32,8 +32,8 @@ boost::json::value CachedObject::Parse() const {
 }
 
 Subscription::Subscription(std::string prefix, storage::Revision after,
-                           boost::asio::any_io_executor ex)
-    : prefix_(std::move(prefix)), after_(after), wake_(std::move(ex)) {}
+                           const boost::asio::any_io_executor& ex)
+    : prefix_(std::move(prefix)), after_(after), wake_(ex) {}
 
 std::vector<std::shared_ptr<const ApiEvent>> Subscription::Take(bool& overflowed) {
   std::lock_guard lock(mu_);
@@ -262,8 +262,8 @@ void WatchHub::Run(std::unique_ptr<storage::WatchStream> stream, storage::Revisi
 
 Result<std::shared_ptr<Subscription>> WatchHub::Subscribe(const std::string& prefix,
                                                           storage::Revision after,
-                                                          boost::asio::any_io_executor ex) {
-  auto sub = std::make_shared<Subscription>(prefix, after, std::move(ex));
+                                                          const boost::asio::any_io_executor& ex) {
+  auto sub = std::make_shared<Subscription>(prefix, after, ex);
   std::lock_guard lock(mu_);
   if (stopping_) return Status::Unavailable("the API server is shutting down");
   if (after < start_) {

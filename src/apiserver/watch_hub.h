@@ -87,7 +87,7 @@ struct CacheSnapshot {
 // A watcher's end of the hub. Created by Subscribe; the hub holds it while subscribed.
 class Subscription {
  public:
-  Subscription(std::string prefix, storage::Revision after, boost::asio::any_io_executor ex);
+  Subscription(std::string prefix, storage::Revision after, const boost::asio::any_io_executor& ex);
 
   // Takes the queued events (in order). Sets `overflowed` when the watcher fell too far behind
   // (it must end the watch; the client watches again).
@@ -127,7 +127,7 @@ class WatchHub {
   // are queued at once). Expired (410) when `after` is older than the window holds.
   Result<std::shared_ptr<Subscription>> Subscribe(const std::string& prefix,
                                                   storage::Revision after,
-                                                  boost::asio::any_io_executor ex);
+                                                  const boost::asio::any_io_executor& ex);
   void Unsubscribe(const std::shared_ptr<Subscription>& sub);
   // The latest revision delivered to subscribers.
   storage::Revision Progress() const;
