@@ -182,8 +182,8 @@ Fixture BuildFixture() {
 }
 
 const Fixture& GetFixture() {
-  static const Fixture fixture = BuildFixture();
-  return fixture;
+  static const Fixture kFixture = BuildFixture();
+  return kFixture;
 }
 
 // With KUBEPP_FUZZ_VERBOSE: why an input stopped before Prepare.

@@ -32,7 +32,7 @@ constexpr std::string_view kTokens[] = {
     "1.5",
     "true",
     "\"a\"",
-    "\"\\u0000\"",
+    R"("\u0000")",
     "9223372036854775808",
     "{\"metadata\":{}}",
     "\"$patch\"",
@@ -43,7 +43,7 @@ constexpr std::string_view kTokens[] = {
     "\"/spec\"",
     "\"remove\"",
     "\"add\"",
-    "\"k8s\\u0000\"",
+    R"("k8s\u0000")",
     "\"-\"",
     "\"~1\"",
 };
@@ -65,7 +65,10 @@ std::string Mutate(std::string input, const std::string& other, std::mt19937_64&
   for (size_t e = 0; e < edits; ++e) {
     switch (below(7)) {
       case 0:  // flip a bit
-        if (!input.empty()) input[below(input.size())] ^= static_cast<char>(1U << below(8));
+        if (!input.empty()) {
+          char& c = input[below(input.size())];
+          c = static_cast<char>(static_cast<unsigned char>(c) ^ (1U << below(8)));
+        }
         break;
       case 1:  // insert a random byte
         input.insert(input.begin() + static_cast<std::ptrdiff_t>(below(input.size() + 1)),
