@@ -167,6 +167,32 @@ TEST_F(GarbageCollectorTest, ForegroundDeletionWithoutBlockingDependentsFinishes
   EXPECT_TRUE(Eventually([&] { return !GetConfigMap("fg2-dep") && !GetConfigMap("fg2-owner"); }));
 }
 
+TEST_F(GarbageCollectorTest, ForegroundDeletionCascadesThroughDependentsWithDependents) {
+  auto owner = CreateConfigMap("fg3-owner");
+  auto child = CreateConfigMap("fg3-child", {RefTo(owner, true)});
+  // The grandchild holds a finalizer: the child, deleted in the foreground, must wait for it.
+  auto grandchild = CreateConfigMap("fg3-grandchild", {RefTo(child, true)}, {kHold});
+  ASSERT_TRUE(Eventually(
+      [&] { return gc_->Observed(child.metadata.uid) && gc_->Observed(grandchild.metadata.uid); }));
+
+  DeleteConfigMap("fg3-owner", "Foreground");
+  ASSERT_TRUE(Eventually([&] {
+    auto g = GetConfigMap("fg3-grandchild");
+    return g && !g->metadata.deletionTimestamp.empty();
+  }));
+  // The child was deleted in the foreground (it has a dependent), so it and the owner stay.
+  auto c = GetConfigMap("fg3-child");
+  ASSERT_TRUE(c.has_value());
+  EXPECT_TRUE(gc::HasFinalizer(c->metadata, gc::kFinalizerDeleteDependents));
+  EXPECT_TRUE(GetConfigMap("fg3-owner").has_value());
+
+  RemoveFinalizers("fg3-grandchild");
+  EXPECT_TRUE(Eventually([&] {
+    return !GetConfigMap("fg3-grandchild") && !GetConfigMap("fg3-child") &&
+           !GetConfigMap("fg3-owner");
+  }));
+}
+
 TEST_F(GarbageCollectorTest, OrphanDeletionKeepsDependentsWithoutTheReference) {
   auto owner = CreateConfigMap("or-owner");
   auto cm = CreateConfigMap("or-dep", {RefTo(owner)});
