@@ -78,6 +78,13 @@ std::string GoTypeName() {
   }
 }
 
+// A quantity from a JSON string (spaces trimmed, as upstream) or number, stored as the text
+// upstream serializes (api/quantity.h); a text that is not a quantity is a BadRequest with
+// upstream's message.
+void DecodeQuantity(const json::value& v, Quantity& out, DecodeContext& ctx);
+// The quantity's serialized text (canonicalized when it parses; kept as is otherwise).
+void EncodeQuantity(const Quantity& q, json::value& out);
+
 template <typename T>
 std::string StructName() {
   std::string_view n = T::kOpenApiName;
@@ -178,15 +185,7 @@ void DecodeValue(const boost::json::value& v, T& out, DecodeContext& ctx) {
   } else if constexpr (std::is_same_v<T, boost::json::value>) {
     out = v;
   } else if constexpr (std::is_same_v<T, Quantity>) {
-    if (v.is_string()) {
-      out.text.assign(v.get_string().data(), v.get_string().size());
-    } else if (v.is_int64() || v.is_uint64()) {
-      out.text = boost::json::serialize(v);
-    } else if (v.is_double()) {
-      out.text = boost::json::serialize(v);
-    } else {
-      ci::TypeError<T>(v, ctx);
-    }
+    ci::DecodeQuantity(v, out, ctx);
   } else if constexpr (std::is_same_v<T, IntOrString>) {
     if (v.is_string()) {
       out = IntOrString::FromString(std::string(v.get_string()));
@@ -253,7 +252,7 @@ void EncodeValue(const T& v, boost::json::value& out) {
   } else if constexpr (std::is_same_v<T, boost::json::value>) {
     out = v;
   } else if constexpr (std::is_same_v<T, Quantity>) {
-    out = boost::json::string_view(v.text.data(), v.text.size());
+    ci::EncodeQuantity(v, out);
   } else if constexpr (std::is_same_v<T, IntOrString>) {
     if (v.is_string) {
       out = boost::json::string_view(v.str_value.data(), v.str_value.size());
