@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make start`: start a local cluster with the freshly built binary.
 # Until `kubepp start` (the local-cluster issue, #9) exists, this starts what exists: the API
-# server on 127.0.0.1:6443 with its embedded store, and writes a kubeconfig for it.
+# server on 127.0.0.1:6443 with its embedded store and the controller manager, and writes a
+# kubeconfig for them.
 set -euo pipefail
 build=${1:-build}
 kubepp="$build/kubepp"
@@ -40,14 +41,22 @@ else
   done
   echo "kubepp API server running (pid $(cat "$home/apiserver.pid")) on http://127.0.0.1:$port"
 fi
+if [ -f "$home/controller-manager.pid" ] && kill -0 "$(cat "$home/controller-manager.pid")" 2>/dev/null; then
+  echo "kubepp controller manager already running (pid $(cat "$home/controller-manager.pid"))"
+else
+  "$kubepp" controller-manager --kubeconfig "$kubeconfig" >"$home/controller-manager.log" 2>&1 &
+  echo $! >"$home/controller-manager.pid"
+  echo "kubepp controller manager running (pid $(cat "$home/controller-manager.pid"))"
+fi
 cat <<MSG
 
-Only the API server exists so far (scheduler, controllers, kubelet: issues #5-#9), so pods
-will not run yet; objects are stored in $home/data.
+The API server and the controller manager run so far (scheduler, kubelet: issues #5, #7-#9),
+so pods will not run yet; objects are stored in $home/data.
 
   export KUBECONFIG=$kubeconfig
   kubectl get namespaces
   kubectl create configmap hello --from-literal=greeting=hi
 
-Stop it with:  kill \$(cat $home/apiserver.pid)      Logs: $home/apiserver.log
+Stop it with:  kill \$(cat $home/controller-manager.pid) \$(cat $home/apiserver.pid)
+Logs: $home/apiserver.log, $home/controller-manager.log
 MSG

@@ -21,5 +21,6 @@ std::span<const Role> Roles();
 
 int VersionMain(int argc, char** argv);
 int ApiServerMain(int argc, char** argv);
+int ControllerManagerMain(int argc, char** argv);
 
 }  // namespace kubepp::cmd

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The real kubectl against `kubepp apiserver` (embedded SQLite in a temp dir, loopback only):
+# The real kubectl against `kubepp apiserver` (embedded SQLite in a temp dir, loopback only) and
+# `kubepp controller-manager` (namespace deletion):
 # runs the shared acceptance script's `api` stage with the newest and the oldest kubectl we
 # support (1.33 sends protobuf bodies and reads OpenAPI v3; 1.27 reads /openapi/v2 as gnostic
 # protobuf for apply and explain) and fails on any check that is not in the list of known gaps
@@ -8,13 +9,16 @@ set -u
 kubepp=$1
 acceptance=${2:-$(cd "$(dirname "$0")/../../.." && pwd)/shared/acceptance/kubectl-acceptance.sh}
 kubectl_dir=$(dirname "$(readlink -f "$(command -v kubectl)")")
-known_gaps=(
-  api.ns-gone             # needs the namespace controller: issue #6
-)
+known_gaps=()
 if [ ! -f "$acceptance" ]; then echo "SKIP: $acceptance not found"; echo "0 passed, 0 failed"; exit 0; fi
 tmp=$(mktemp -d)
 pid=""
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; rm -rf "$tmp"; }
+cm_pid=""
+cleanup() {
+  [ -n "$cm_pid" ] && kill "$cm_pid" 2>/dev/null && wait "$cm_pid" 2>/dev/null
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+  rm -rf "$tmp"
+}
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$kubepp" apiserver --secure-port "$port" --data-dir "$tmp/data" >"$tmp/apiserver.log" 2>&1 &
@@ -34,6 +38,8 @@ users:
 - name: e2e
   user: {}
 KC
+"$kubepp" controller-manager --kubeconfig "$tmp/kubeconfig" >"$tmp/controller-manager.log" 2>&1 &
+cm_pid=$!
 fail=0
 for kubectl in "$kubectl_dir/kubectl.1.33" "$kubectl_dir/kubectl.1.27"; do
   [ -x "$kubectl" ] || { echo "SKIP: no $kubectl"; continue; }
@@ -47,4 +53,5 @@ for kubectl in "$kubectl_dir/kubectl.1.33" "$kubectl_dir/kubectl.1.27"; do
   done < <(echo "$out" | sed -n 's/^FAIL \([^ ]*\).*/\1/p')
 done
 if ! kill -0 "$pid" 2>/dev/null; then echo "the API server died:"; tail -20 "$tmp/apiserver.log"; fail=1; fi
+if ! kill -0 "$cm_pid" 2>/dev/null; then echo "the controller manager died:"; tail -20 "$tmp/controller-manager.log"; fail=1; fi
 [ $fail = 0 ]
