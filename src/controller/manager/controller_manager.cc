@@ -8,13 +8,24 @@
 #include <random>
 
 #include "base/log.h"
+#include "controller/endpoint/endpoints_controller.h"
+#include "controller/garbagecollector/garbage_collector.h"
 #include "controller/namespace_controller.h"
+#include "controller/replicaset/replicaset_controller.h"
+#include "controller/serviceaccount/serviceaccounts_controller.h"
 
 namespace kubepp::controller {
 
 std::span<const ControllerDescriptor> DefaultControllers() {
+  // Upstream's names (1.28+) and the aliases they replaced.
   static const std::array kTable = {
+      ControllerDescriptor{"serviceaccount-controller", "serviceaccount", false,
+                           &NewServiceAccountController},
+      ControllerDescriptor{"garbage-collector-controller", "garbagecollector", false,
+                           [](const ControllerContext& ctx) { return NewGarbageCollector(ctx); }},
       ControllerDescriptor{"namespace-controller", "namespace", false, &NewNamespaceController},
+      ControllerDescriptor{"replicaset-controller", "replicaset", false, &NewReplicaSetController},
+      ControllerDescriptor{"endpoints-controller", "endpoint", false, &NewEndpointsController},
   };
   return kTable;
 }

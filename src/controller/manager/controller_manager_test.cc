@@ -65,7 +65,10 @@ TEST_F(ControllerManagerTest, DeletedNamespaceIsEmptiedAndRemoved) {
   ControllerManager cm(runtime_, *client_, Options("cm-1"), DefaultControllers());
   ASSERT_TRUE(cm.Start().IsOk());
   ASSERT_TRUE(Eventually([&] { return cm.Leading(); }));
-  EXPECT_EQ(cm.Running(), (std::vector<std::string>{"namespace-controller"}));
+  EXPECT_EQ(cm.Running(),
+            (std::vector<std::string>{"serviceaccount-controller", "garbage-collector-controller",
+                                      "namespace-controller", "replicaset-controller",
+                                      "endpoints-controller"}));
 
   CreateNamespace("doomed");
   CreateConfigMap("doomed", "a");
@@ -122,6 +125,37 @@ TEST_F(ControllerManagerTest, ContentWithFinalizersKeepsTheNamespaceUntilItGoes)
   std::string patch = R"({"metadata":{"finalizers":null}})";
   ASSERT_TRUE(Run(cms.Patch("kept", client::PatchType::kMerge, patch)).IsOk());
   EXPECT_TRUE(Eventually([&] { return NamespaceGone("held"); }, std::chrono::seconds(30)));
+  cm.Stop();
+}
+
+// The default table together: a namespace gets its `default` ServiceAccount, a ReplicaSet its
+// pods, and deleting the ReplicaSet lets the garbage collector remove them.
+TEST_F(ControllerManagerTest, DefaultControllersWorkTogether) {
+  ControllerManager cm(runtime_, *client_, Options("cm-1"), DefaultControllers());
+  ASSERT_TRUE(cm.Start().IsOk());
+  CreateNamespace("team");
+  client::TypedClient<api::ServiceAccount> sas(*client_, "team");
+  EXPECT_TRUE(Eventually([&] { return Run(sas.Get("default")).IsOk(); }));
+
+  api::ReplicaSet rs;
+  rs.metadata.name = "web";
+  rs.spec.replicas = 2;
+  rs.spec.selector.matchLabels["app"] = "web";
+  rs.spec.template_.metadata.labels["app"] = "web";
+  rs.spec.template_.spec.containers.push_back({.image = "busybox", .name = "c"});
+  client::TypedClient<api::ReplicaSet> rss(*client_, "team");
+  ASSERT_TRUE(Run(rss.Create(std::move(rs))).IsOk());
+  client::TypedClient<api::Pod> pods(*client_, "team");
+  auto count_pods = [&] {
+    client::ListOptions all;
+    auto list = Run(pods.List(all));
+    return list.IsOk() ? static_cast<int>(list->items.size()) : -1;
+  };
+  EXPECT_TRUE(Eventually([&] { return count_pods() == 2; }));
+  client::DeleteOptions background;
+  background.propagation_policy = "Background";
+  ASSERT_TRUE(Run(rss.Delete("web", background)).IsOk());
+  EXPECT_TRUE(Eventually([&] { return count_pods() == 0; }, std::chrono::seconds(30)));
   cm.Stop();
 }
 
