@@ -260,5 +260,66 @@ TEST_F(ReplicaSetControllerTest, AdoptsOrphansAndReleasesChangedPods) {
   EXPECT_TRUE(Run(pods.Get(orphan_name)).IsOk());
 }
 
+TEST_F(ReplicaSetControllerTest, AvailableAfterMinReadySeconds) {
+  api::ReplicaSet rs;
+  rs.metadata.name = "slow";
+  rs.spec.replicas = 1;
+  rs.spec.minReadySeconds = 1;
+  rs.spec.selector.matchLabels = {{"app", "slow"}};
+  rs.spec.template_.metadata.labels = {{"app", "slow"}};
+  rs.spec.template_.spec = Spec();
+  TypedClient<api::ReplicaSet> rss(*client_, kNs);
+  auto created = Run(rss.Create(rs));
+  ASSERT_TRUE(created.IsOk()) << created.status().ToString();
+  const std::string uid = created->metadata.uid;
+  ASSERT_TRUE(Eventually([&] { return Owned(uid).size() == 1; }));
+  MarkReady(Owned(uid).at(0).metadata.name);
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("slow");
+    return cur && cur->status.readyReplicas.value_or(0) == 1;
+  }));
+  // Nothing else happens to the pod: only the requeue after minReadySeconds makes it available.
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("slow");
+    return cur && cur->status.availableReplicas.value_or(0) == 1;
+  }));
+}
+
+TEST_F(ReplicaSetControllerTest, DoesNotAdoptWhileBeingDeleted) {
+  auto rs = CreateRs("doomed", "doomed", 1);
+  const std::string uid = rs.metadata.uid;
+  ASSERT_TRUE(Eventually([&] { return Owned(uid).size() == 1; }));
+  const std::string owned = Owned(uid).at(0).metadata.name;
+
+  // Foreground deletion: the finalizer keeps it (no garbage collector runs here).
+  TypedClient<api::ReplicaSet> rss(*client_, kNs);
+  client::DeleteOptions del;
+  del.propagation_policy = "Foreground";
+  std::string name = "doomed";
+  ASSERT_TRUE(Run(rss.Delete(name, del)).IsOk());
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("doomed");
+    return cur && !cur->metadata.deletionTimestamp.empty();
+  }));
+
+  TypedClient<api::Pod> pods(*client_, kNs);
+  const std::string orphan_name = "doomed-orphan";
+  api::Pod orphan;
+  orphan.metadata.name = orphan_name;
+  orphan.metadata.labels = {{"app", "doomed"}};
+  orphan.spec = Spec();
+  ASSERT_TRUE(Run(pods.Create(orphan)).IsOk());
+  // A later event on the owned pod forces a sync that has seen the orphan.
+  MarkReady(owned);
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("doomed");
+    return cur && cur->status.readyReplicas.value_or(0) == 1;
+  }));
+  auto after = Run(pods.Get(orphan_name));
+  ASSERT_TRUE(after.IsOk());
+  EXPECT_TRUE(after->metadata.ownerReferences.empty());
+  EXPECT_EQ(GetRs("doomed")->status.replicas, 1);
+}
+
 }  // namespace
 }  // namespace kubepp::controller
