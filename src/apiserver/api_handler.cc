@@ -3,7 +3,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/json.hpp>
 #include <charconv>
+#include <optional>
 #include <random>
+#include <set>
 #include <tuple>
 
 #include "api/managed_fields.h"
@@ -110,6 +112,44 @@ std::map<std::string, std::string> Labels(const json::value& obj) {
   for (const auto& kv : l->value().as_object()) {
     if (kv.value().is_string()) out[std::string(kv.key())] = std::string(kv.value().as_string());
   }
+  return out;
+}
+
+// The garbage-collection finalizers a DELETE leaves on an object (upstream's
+// deletionFinalizersForGarbageCollection): explicit options win (orphanDependents, then
+// propagationPolicy), then the GC finalizer the object already has, then the resource's default
+// (Orphan for core/v1 replicationcontrollers, kept for compatibility; Background elsewhere).
+// Returns `finalizers` without "orphan"/"foregroundDeletion", plus the one that applies.
+std::vector<std::string> GcFinalizers(const ResourceInfo& info,
+                                      const std::vector<std::string>& finalizers,
+                                      std::optional<bool> orphan_dependents,
+                                      const std::string& propagation) {
+  constexpr std::string_view kOrphan = "orphan";
+  constexpr std::string_view kForeground = "foregroundDeletion";
+  bool orphan = false;
+  bool foreground = false;
+  if (orphan_dependents) {
+    orphan = *orphan_dependents;
+  } else if (!propagation.empty()) {
+    orphan = propagation == "Orphan";
+    foreground = propagation == "Foreground";
+  } else {
+    auto gc = std::find_if(finalizers.begin(), finalizers.end(),
+                           [&](const std::string& f) { return f == kOrphan || f == kForeground; });
+    if (gc != finalizers.end()) {
+      orphan = *gc == kOrphan;
+      foreground = *gc == kForeground;
+    } else {
+      orphan =
+          info.group.empty() && info.version == "v1" && info.resource == "replicationcontrollers";
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& f : finalizers) {
+    if (f != kOrphan && f != kForeground) out.push_back(f);
+  }
+  if (orphan) out.emplace_back(kOrphan);
+  if (foreground) out.emplace_back(kForeground);
   return out;
 }
 
@@ -1261,6 +1301,25 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
   if (auto p = options.find("propagationPolicy"); p != options.end() && p->value().is_string()) {
     propagation = std::string(p->value().as_string());
   }
+  // orphanDependents: the legacy form of Orphan (true) / Background (false).
+  std::optional<bool> orphan_dependents;
+  if (std::string o = req.Query("orphanDependents"); o == "true" || o == "false") {
+    orphan_dependents = o == "true";
+  }
+  if (auto o = options.find("orphanDependents"); o != options.end() && o->value().is_bool()) {
+    orphan_dependents = o->value().as_bool();
+  }
+  if (!propagation.empty() && propagation != "Orphan" && propagation != "Background" &&
+      propagation != "Foreground") {
+    co_return ErrorResponse(
+        Status::Invalid("propagationPolicy: Unsupported value: \"" + propagation +
+                        "\": supported values: \"Foreground\", \"Background\", \"Orphan\""));
+  }
+  if (orphan_dependents && !propagation.empty()) {
+    co_return ErrorResponse(
+        Status::Invalid("propagationPolicy: Invalid value: \"" + propagation +
+                        "\": orphanDependents and deletionPropagation cannot be both set"));
+  }
   std::optional<int64_t> grace = ParseInt(req.Query("gracePeriodSeconds"));
   if (auto g = options.find("gracePeriodSeconds"); g != options.end() && g->value().is_int64()) {
     grace = g->value().as_int64();
@@ -1300,15 +1359,13 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
       if (!status.is_object()) status = json::object();
       status.as_object()["phase"] = "Terminating";
     }
-    if (propagation == "Foreground" || propagation == "Orphan") {
-      std::string f = "orphan";
-      if (propagation == "Foreground") f = "foregroundDeletion";
-      if (std::find(finalizers.begin(), finalizers.end(), f) == finalizers.end()) {
-        finalizers.push_back(f);
-        json::array arr;
-        for (const auto& x : finalizers) arr.emplace_back(x);
-        Meta(obj)["finalizers"] = std::move(arr);
-      }
+    if (auto gc = GcFinalizers(info, finalizers, orphan_dependents, propagation);
+        std::set<std::string>(gc.begin(), gc.end()) !=
+        std::set<std::string>(finalizers.begin(), finalizers.end())) {
+      finalizers = std::move(gc);
+      json::array arr;
+      for (const auto& x : finalizers) arr.emplace_back(x);
+      Meta(obj)["finalizers"] = std::move(arr);
     }
     if (info.resource == "pods" && !(grace && *grace == 0)) {
       // A pod bound to a node waits for its kubelet unless deleted with grace 0.

@@ -1,7 +1,7 @@
 // The REST verbs against a real in-process API server (memory store, loopback): paging,
 // resourceVersion semantics of LIST (watch cache and store), watch semantics (initial events,
 // selector transitions, sendInitialEvents bookmarks, 410 for a too-old version, timeouts),
-// and Table output.
+// Table output, and the garbage collector's finalizers on DELETE.
 #include <gtest/gtest.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -302,6 +302,69 @@ TEST_F(ApiHandlerTest, TableOutputHasTheKindsColumns) {
   const auto& row = table.as_object()["rows"].as_array()[0].as_object();
   EXPECT_EQ(row.at("cells").as_array()[0].as_string(), "t");
   EXPECT_EQ(row.at("cells").as_array()[1].as_int64(), 1);
+}
+
+// DELETE and the garbage collector's finalizers: Foreground and Orphan (and the legacy
+// orphanDependents) leave the object being deleted with "foregroundDeletion" / "orphan"; a later
+// DELETE replaces one with the other, Background drops both (and so deletes); replication
+// controllers in core/v1 orphan by default; conflicting or unknown options are invalid.
+TEST_F(ApiHandlerTest, DeletePropagationSetsGarbageCollectorFinalizers) {
+  Conn c(Port());
+  const std::string cm = "/api/v1/namespaces/default/configmaps/";
+  auto finalizers = [](const json::value& obj) {
+    std::vector<std::string> out;
+    const auto* f = obj.as_object().at("metadata").as_object().if_contains("finalizers");
+    if (f != nullptr) {
+      for (const auto& v : f->as_array()) out.emplace_back(v.as_string());
+    }
+    return out;
+  };
+  Create(c, "fg", "1");
+  auto [code, obj] = c.Do(http::verb::delete_, cm + "fg?propagationPolicy=Foreground");
+  ASSERT_EQ(code, 200) << json::serialize(obj);
+  EXPECT_FALSE(Str(obj, {"metadata", "deletionTimestamp"}).empty());
+  EXPECT_EQ(finalizers(obj), std::vector<std::string>{"foregroundDeletion"});
+  auto [get_code, got] = c.Do(http::verb::get, cm + "fg");
+  ASSERT_EQ(get_code, 200);
+  EXPECT_EQ(finalizers(got), std::vector<std::string>{"foregroundDeletion"});
+
+  auto [orphan_code, orphaned] = c.Do(http::verb::delete_, cm + "fg",
+                                      R"({"kind":"DeleteOptions","propagationPolicy":"Orphan"})");
+  ASSERT_EQ(orphan_code, 200) << json::serialize(orphaned);
+  EXPECT_EQ(finalizers(orphaned), std::vector<std::string>{"orphan"});
+
+  auto [bg_code, bg] = c.Do(http::verb::delete_, cm + "fg?propagationPolicy=Background");
+  ASSERT_EQ(bg_code, 200) << json::serialize(bg);
+  EXPECT_EQ(c.Do(http::verb::get, cm + "fg").first, 404);
+
+  Create(c, "legacy", "1");
+  auto [legacy_code, legacy] =
+      c.Do(http::verb::delete_, cm + "legacy", R"({"orphanDependents":true})");
+  ASSERT_EQ(legacy_code, 200) << json::serialize(legacy);
+  EXPECT_EQ(finalizers(legacy), std::vector<std::string>{"orphan"});
+  // Without options, the GC finalizer the object has stays.
+  auto [again_code, again] = c.Do(http::verb::delete_, cm + "legacy");
+  ASSERT_EQ(again_code, 200);
+  EXPECT_EQ(finalizers(again), std::vector<std::string>{"orphan"});
+
+  Create(c, "plain", "1");
+  EXPECT_EQ(c.Do(http::verb::delete_, cm + "plain?propagationPolicy=Sideways").first, 422);
+  EXPECT_EQ(
+      c.Do(http::verb::delete_, cm + "plain?propagationPolicy=Orphan&orphanDependents=false").first,
+      422);
+  EXPECT_EQ(c.Do(http::verb::delete_, cm + "plain").first, 200);  // Background by default
+  EXPECT_EQ(c.Do(http::verb::get, cm + "plain").first, 404);
+
+  auto [rc_code, rc] =
+      c.Do(http::verb::post, "/api/v1/namespaces/default/replicationcontrollers",
+           R"({"apiVersion":"v1","kind":"ReplicationController","metadata":{"name":"rc"},)"
+           R"("spec":{"replicas":0,"selector":{"app":"x"},"template":{"metadata":{"labels":)"
+           R"({"app":"x"}},"spec":{"containers":[{"name":"c","image":"i"}]}}}})");
+  ASSERT_EQ(rc_code, 201) << json::serialize(rc);
+  auto [rc_del_code, rc_del] =
+      c.Do(http::verb::delete_, "/api/v1/namespaces/default/replicationcontrollers/rc");
+  ASSERT_EQ(rc_del_code, 200) << json::serialize(rc_del);
+  EXPECT_EQ(finalizers(rc_del), std::vector<std::string>{"orphan"});
 }
 
 }  // namespace
