@@ -27,13 +27,29 @@ namespace kubepp::controller {
 // The settings of every controller (upstream's KubeControllerManagerConfiguration, the part
 // kubepp implements). Flag names in comments.
 struct ControllerOptions {
-  int concurrent_namespace_syncs = 10;            // --concurrent-namespace-syncs
-  std::chrono::minutes namespace_sync_period{5};  // --namespace-sync-period (resync)
-  int concurrent_replicaset_syncs = 5;            // --concurrent-replicaset-syncs
-  int concurrent_gc_syncs = 20;                   // --concurrent-gc-syncs
-  int concurrent_service_endpoint_syncs = 5;      // --concurrent-service-endpoint-syncs
-  int max_endpoints_per_slice = 100;              // --max-endpoints-per-slice
+  int concurrent_namespace_syncs = 10;                      // --concurrent-namespace-syncs
+  std::chrono::milliseconds namespace_sync_period{300000};  // --namespace-sync-period (resync)
+  int concurrent_replicaset_syncs = 5;                      // --concurrent-replicaset-syncs
+  int concurrent_gc_syncs = 20;                             // --concurrent-gc-syncs
+  int concurrent_service_endpoint_syncs = 5;                // --concurrent-service-endpoint-syncs
+  int max_endpoints_per_slice = 100;                        // --max-endpoints-per-slice
   int concurrent_serviceaccount_syncs = 5;  // serviceaccount controller workers (fixed upstream)
+  int concurrent_deployment_syncs = 5;      // --concurrent-deployment-syncs
+  int concurrent_job_syncs = 5;             // --concurrent-job-syncs
+  int concurrent_cron_job_syncs = 5;        // --concurrent-cron-job-syncs
+  int concurrent_statefulset_syncs = 5;     // --concurrent-statefulset-syncs
+  int concurrent_daemonset_syncs = 2;       // --concurrent-daemonset-syncs
+  int concurrent_ttl_after_finished_syncs = 5;  // --concurrent-ttl-after-finished-syncs
+  int terminated_pod_gc_threshold = 12500;      // --terminated-pod-gc-threshold
+  // Node lifecycle: --node-monitor-period, --node-monitor-grace-period,
+  // --node-startup-grace-period.
+  std::chrono::milliseconds node_monitor_period{5000};
+  std::chrono::milliseconds node_monitor_grace_period{50000};
+  std::chrono::milliseconds node_startup_grace_period{60000};
+  // Node IPAM: --allocate-node-cidrs, --cluster-cidr, --node-cidr-mask-size.
+  bool allocate_node_cidrs = true;
+  std::string cluster_cidr = "198.18.0.0/16";
+  int node_cidr_mask_size = 24;
   // Wait after a namespace event before acting on it (upstream's namespaceDeletionGracePeriod:
   // lets HA API servers observe the deletion first). Not a flag upstream; tests shorten it.
   std::chrono::milliseconds namespace_deletion_grace_period{5000};

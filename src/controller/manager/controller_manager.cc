@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <climits>
 #include <random>
 
@@ -213,8 +214,21 @@ void ControllerManager::StopControllers() {
     std::lock_guard lock(mu_);
     running.swap(running_);
   }
-  for (auto it = running.rbegin(); it != running.rend(); ++it) it->second->Stop();
-  if (informers_) informers_->Stop();
+  // A controller that is slow to stop is worth a line: its standby waits for the lease.
+  auto timed = [](std::string_view what, const std::function<void()>& fn) {
+    auto start = std::chrono::steady_clock::now();
+    fn();
+    auto took = std::chrono::steady_clock::now() - start;
+    if (took > std::chrono::seconds(1)) {
+      KLOG_INFO("controller-manager: stopping {} took {} ms", what,
+                std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+    }
+  };
+  for (auto it = running.rbegin(); it != running.rend(); ++it) {
+    Controller* c = it->second.get();
+    timed(it->first, [c] { c->Stop(); });
+  }
+  if (informers_) timed("the shared informers", [this] { informers_->Stop(); });
   running.clear();
   informers_.reset();
   leading_.store(false);
