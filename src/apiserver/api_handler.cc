@@ -1312,13 +1312,13 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
   if (!propagation.empty() && propagation != "Orphan" && propagation != "Background" &&
       propagation != "Foreground") {
     co_return ErrorResponse(
-        Status::Invalid("propagationPolicy: Unsupported value: \"" + propagation +
-                        "\": supported values: \"Foreground\", \"Background\", \"Orphan\""));
+        Status::Invalid(R"(propagationPolicy: Unsupported value: ")" + propagation +
+                        R"(": supported values: "Foreground", "Background", "Orphan")"));
   }
   if (orphan_dependents && !propagation.empty()) {
     co_return ErrorResponse(
-        Status::Invalid("propagationPolicy: Invalid value: \"" + propagation +
-                        "\": orphanDependents and deletionPropagation cannot be both set"));
+        Status::Invalid(R"(propagationPolicy: Invalid value: ")" + propagation +
+                        R"(": orphanDependents and deletionPropagation cannot be both set)"));
   }
   std::optional<int64_t> grace = ParseInt(req.Query("gracePeriodSeconds"));
   if (auto g = options.find("gracePeriodSeconds"); g != options.end() && g->value().is_int64()) {
