@@ -321,5 +321,25 @@ TEST_F(ReplicaSetControllerTest, DoesNotAdoptWhileBeingDeleted) {
   EXPECT_EQ(GetRs("doomed")->status.replicas, 1);
 }
 
+TEST_F(ReplicaSetControllerTest, ScalesUpInBatchesAndDownToZero) {
+  auto rs = CreateRs("many", "many", 20);
+  const std::string uid = rs.metadata.uid;
+  ASSERT_TRUE(Eventually([&] { return Owned(uid).size() == 20; }));
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("many");
+    return cur && cur->status.replicas == 20;
+  }));
+  std::set<std::string> names;
+  for (const auto& p : Owned(uid)) names.insert(p.metadata.name);
+  EXPECT_EQ(names.size(), 20U);
+  Scale("many", 0);
+  ASSERT_TRUE(Eventually([&] { return Owned(uid).empty(); }));
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("many");
+    return cur && cur->status.replicas == 0 &&
+           cur->status.observedGeneration == cur->metadata.generation;
+  }));
+}
+
 }  // namespace
 }  // namespace kubepp::controller
