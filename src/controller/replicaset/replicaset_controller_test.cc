@@ -341,5 +341,46 @@ TEST_F(ReplicaSetControllerTest, ScalesUpInBatchesAndDownToZero) {
   }));
 }
 
+TEST_F(ReplicaSetControllerTest, FailedCreationSetsReplicaFailure) {
+  // An image with surrounding spaces passes template validation but not pod validation, so
+  // every creation fails.
+  api::ReplicaSet rs;
+  rs.metadata.name = "broken";
+  rs.spec.replicas = 2;
+  rs.spec.selector.matchLabels = {{"app", "broken"}};
+  rs.spec.template_.metadata.labels = {{"app", "broken"}};
+  rs.spec.template_.spec = Spec();
+  rs.spec.template_.spec.containers[0].image = " pause ";
+  TypedClient<api::ReplicaSet> rss(*client_, kNs);
+  auto created = Run(rss.Create(rs));
+  if (!created.IsOk()) GTEST_SKIP() << "template rejected: " << created.status().ToString();
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("broken");
+    if (!cur) return false;
+    for (const auto& c : cur->status.conditions) {
+      if (c.type == "ReplicaFailure" && c.status == "True" && c.reason == "FailedCreate") {
+        return true;
+      }
+    }
+    return false;
+  }));
+  EXPECT_TRUE(Owned(created->metadata.uid).empty());
+  ASSERT_TRUE(Eventually([&] { return EventReasons().count("FailedCreate") >= 1; }));
+
+  // Fixed template: pods come, the condition goes.
+  for (int i = 0; i < 20; ++i) {
+    auto cur = GetRs("broken");
+    ASSERT_TRUE(cur);
+    cur->spec.template_.spec.containers[0].image = "pause";
+    auto r = Run(rss.Update(*cur));
+    if (r.IsOk()) break;
+    ASSERT_TRUE(r.status().IsConflict()) << r.status().ToString();
+  }
+  ASSERT_TRUE(Eventually([&] {
+    auto cur = GetRs("broken");
+    return cur && cur->status.replicas == 2 && cur->status.conditions.empty();
+  }));
+}
+
 }  // namespace
 }  // namespace kubepp::controller
