@@ -7,6 +7,7 @@
 
 #include "api/field_errors.h"
 #include "api/types.h"
+#include "base/rfc3339.h"
 #include "apiserver/registry/resource.h"
 
 namespace kubepp::apiserver {
@@ -40,9 +41,6 @@ std::string RandomNameSuffix();
 std::string HumanDuration(std::chrono::seconds d);
 // AGE of an RFC 3339 timestamp relative to `now` ("<unknown>" when unparseable).
 std::string AgeOf(std::string_view rfc3339, Clock::WallTime now);
-// Parses RFC 3339 ("2024-01-02T03:04:05Z", fractional seconds and offsets allowed). Times
-// before 1843 or after 2096 are nullopt too: two results (or one and now) subtract without
-// overflowing WallTime's nanoseconds.
-std::optional<Clock::WallTime> ParseRfc3339(std::string_view text);
+// (ParseRfc3339 is base/rfc3339.h's.)
 
 }  // namespace kubepp::apiserver
