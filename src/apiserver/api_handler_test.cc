@@ -155,6 +155,38 @@ class ApiHandlerTest : public ::testing::Test {
   std::unique_ptr<ApiServer> server_;
 };
 
+// metadata.uid is immutable: an update or patch naming another uid is refused (controllers
+// put the uid into adopt/release patches to be sure they change the object they looked at).
+TEST_F(ApiHandlerTest, UidIsImmutableAndGuardsPatches) {
+  Conn c(Port());
+  Create(c, "guarded", "a");
+  auto [code, cm] = c.Do(http::verb::get, "/api/v1/namespaces/default/configmaps/guarded", "");
+  ASSERT_EQ(code, 200);
+  std::string uid = Str(cm, {"metadata", "uid"});
+  ASSERT_FALSE(uid.empty());
+  const std::string path = "/api/v1/namespaces/default/configmaps/guarded";
+  auto [bad_patch, status] =
+      c.Do(http::verb::patch, path, R"({"metadata":{"uid":"not-the-uid","labels":{"a":"b"}}})");
+  EXPECT_EQ(bad_patch, 422) << json::serialize(status);
+  EXPECT_EQ(Str(status, {"reason"}), "Invalid");
+  EXPECT_NE(Str(status, {"message"})
+                .find(R"(metadata.uid: Invalid value: "not-the-uid": field is immutable)"),
+            std::string::npos)
+      << Str(status, {"message"});
+  auto [good_patch, patched] =
+      c.Do(http::verb::patch, path, R"({"metadata":{"uid":")" + uid + R"(","labels":{"a":"b"}}})");
+  EXPECT_EQ(good_patch, 200) << json::serialize(patched);
+  EXPECT_EQ(Str(patched, {"metadata", "labels", "a"}), "b");
+  json::value put = patched;
+  put.as_object()["metadata"].as_object()["uid"] = "other";
+  auto [bad_put, put_status] = c.Do(http::verb::put, path, json::serialize(put));
+  EXPECT_EQ(bad_put, 422) << json::serialize(put_status);
+  put.as_object()["metadata"].as_object().erase("uid");  // no uid: the stored one
+  auto [good_put, updated] = c.Do(http::verb::put, path, json::serialize(put));
+  EXPECT_EQ(good_put, 200) << json::serialize(updated);
+  EXPECT_EQ(Str(updated, {"metadata", "uid"}), uid);
+}
+
 TEST_F(ApiHandlerTest, PagingIsConsistentAtOneRevisionUnderConcurrentWrites) {
   Conn c(Port());
   for (int i = 0; i < 25; ++i) Create(c, "cm-" + std::to_string(100 + i), "x");

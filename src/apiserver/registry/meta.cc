@@ -50,7 +50,9 @@ void PrepareMetaForCreate(api::ObjectMeta& meta, const PrepareOptions& options,
 }
 
 void PrepareMetaForUpdate(api::ObjectMeta& meta, const api::ObjectMeta& old) {
-  meta.uid = old.uid;
+  // A uid the client sent is kept for ValidateMetaUpdate (a uid in a patch is how controllers
+  // make sure they change the object they looked at); an empty one is the stored one.
+  if (meta.uid.empty()) meta.uid = old.uid;
   meta.creationTimestamp = old.creationTimestamp;
   meta.deletionTimestamp = old.deletionTimestamp;
   meta.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
@@ -129,6 +131,9 @@ void ValidateMetaUpdate(const api::ObjectMeta& meta, const api::ObjectMeta& old,
   }
   if (meta.namespace_ != old.namespace_) {
     errors.push_back(api::Invalid("metadata.namespace", meta.namespace_, "field is immutable"));
+  }
+  if (meta.uid != old.uid) {
+    errors.push_back(api::Invalid("metadata.uid", meta.uid, "field is immutable"));
   }
 }
 
