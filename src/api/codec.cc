@@ -95,7 +95,7 @@ void DecodeQuantity(const json::value& v, Quantity& out, DecodeContext& ctx) {
 void EncodeQuantity(const Quantity& q, json::value& out) {
   auto serialized = SerializedQuantityText(q.text);
   if (serialized.IsOk()) {
-    out = json::string(std::move(*serialized));
+    out = json::string_view(serialized->data(), serialized->size());
   } else {
     out = json::string_view(q.text.data(), q.text.size());
   }

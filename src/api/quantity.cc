@@ -347,8 +347,8 @@ std::string ParsedQuantity::ToString() const {
   QuantityFormat format = format_;
   if (format == QuantityFormat::kBinarySI) {
     // Below 1024 in magnitude, or not integral: shown as DecimalSI (no rounding).
-    if ((nanos_ < 1024 * kNanosPerUnit && nanos_ > -1024 * kNanosPerUnit) ||
-        nanos_ % kNanosPerUnit != 0) {
+    constexpr Int128 kKibi = static_cast<Int128>(1024) * kNanosPerUnit;
+    if ((nanos_ < kKibi && nanos_ > -kKibi) || nanos_ % kNanosPerUnit != 0) {
       format = QuantityFormat::kDecimalSI;
     } else {
       static constexpr std::array<std::string_view, 7> kBinary = {"",   "Ki", "Mi", "Gi",

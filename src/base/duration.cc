@@ -22,7 +22,7 @@ constexpr std::array<std::pair<std::string_view, int64_t>, 8> kUnits = {{
 }};
 
 Status Invalid(std::string_view text) {
-  return Status::BadRequest(fmt::format("time: invalid duration \"{}\"", text));
+  return Status::BadRequest(fmt::format(R"(time: invalid duration "{}")", text));
 }
 
 }  // namespace
@@ -72,8 +72,8 @@ Result<std::chrono::nanoseconds> ParseGoDuration(std::string_view text) {
     }
     if (unit == 0) {
       if (s.empty())
-        return Status::BadRequest(fmt::format("time: missing unit in duration \"{}\"", text));
-      return Status::BadRequest(fmt::format("time: unknown unit \"{}\" in duration \"{}\"",
+        return Status::BadRequest(fmt::format(R"(time: missing unit in duration "{}")", text));
+      return Status::BadRequest(fmt::format(R"(time: unknown unit "{}" in duration "{}")",
                                             s.substr(0, s.find_first_of("0123456789.")), text));
     }
     s.remove_prefix(unit_len);

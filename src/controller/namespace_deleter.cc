@@ -230,7 +230,8 @@ async::Task<Result<int64_t>> NamespacedResourcesDeleter::DeleteAllContent(api::N
   } else {
     if (!discovered->failed_groups.empty()) {
       std::vector<std::string> failed;
-      for (const auto& [gv, why] : discovered->failed_groups) failed.push_back(gv + ": " + why);
+      for (const auto& [gv, why] : discovered->failed_groups)
+        failed.push_back(fmt::format("{}: {}", gv, why));
       report.discovery_error = fmt::format(
           "Discovery failed for some groups, {} failing: unable to retrieve the complete list of "
           "server APIs: {}",

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <climits>
 #include <random>
+#include <ranges>
 
 #include "base/log.h"
 #include "controller/endpoint/endpoints_controller.h"
@@ -224,9 +225,9 @@ void ControllerManager::StopControllers() {
                 std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
     }
   };
-  for (auto it = running.rbegin(); it != running.rend(); ++it) {
-    Controller* c = it->second.get();
-    timed(it->first, [c] { c->Stop(); });
+  for (auto& [name, controller] : std::ranges::reverse_view(running)) {
+    Controller* c = controller.get();
+    timed(name, [c] { c->Stop(); });
   }
   if (informers_) timed("the shared informers", [this] { informers_->Stop(); });
   running.clear();
