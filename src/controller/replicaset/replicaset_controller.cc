@@ -1,5 +1,6 @@
 #include "controller/replicaset/replicaset_controller.h"
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/concurrent_channel.hpp>
@@ -27,6 +28,15 @@ using PodPtr = std::shared_ptr<const api::Pod>;
 using RsPtr = std::shared_ptr<const api::ReplicaSet>;
 
 constexpr char kComponent[] = "replicaset-controller";
+
+// The pod index of the ReplicaSet controller (see the constructor).
+constexpr std::string_view kPodControllerUidIndex = "replicaset-controller-uid";
+std::string OrphanIndexKey(std::string_view ns) { return "orphan/" + std::string(ns); }
+std::vector<std::string> PodControllerKeys(const api::Pod& pod) {
+  const auto* ref = replicaset::GetControllerOf(pod.metadata);
+  if (ref == nullptr) return {OrphanIndexKey(pod.metadata.namespace_)};
+  return {ref->uid};
+}
 
 // The results of one batch of concurrent creations or deletions.
 struct BatchState {
@@ -144,6 +154,14 @@ ReplicaSetController::ReplicaSetController(const ControllerContext& ctx)
             with([&](ReplicaSetController& c) { c.OnDeleteRs(rs); });
           },
   });
+  // Pods by their controller's uid, orphans by "orphan/<namespace>" (upstream's
+  // PodControllerUIDIndex): a sync reads its own pods and the orphans it may adopt instead of
+  // every pod of the namespace.
+  Status indexed =
+      pod_informer_.AddIndexer(std::string(kPodControllerUidIndex), &PodControllerKeys);
+  if (!indexed.IsOk() && !indexed.IsAlreadyExists()) {
+    KLOG_ERROR("replicaset controller: pod index: {}", indexed.ToString());
+  }
   pod_informer_.AddEventHandler({
       .on_add = [with](const PodPtr& p) { with([&](ReplicaSetController& c) { c.OnAddPod(p); }); },
       .on_update =
@@ -282,10 +300,9 @@ std::vector<PodPtr> ReplicaSetController::IndirectlyRelatedPods(const api::Repli
     }
   }
   std::vector<PodPtr> out;
-  for (auto& pod : pod_lister_.ListNamespace(rs.metadata.namespace_)) {
-    const auto* ref = replicaset::GetControllerOf(pod->metadata);
-    if (ref != nullptr && std::find(uids.begin(), uids.end(), ref->uid) != uids.end()) {
-      out.push_back(std::move(pod));
+  for (const auto& uid : uids) {
+    for (auto& pod : pod_lister_.ByIndex(kPodControllerUidIndex, uid)) {
+      if (pod->metadata.namespace_ == rs.metadata.namespace_) out.push_back(std::move(pod));
     }
   }
   return out;
@@ -313,9 +330,15 @@ async::Task<SyncResult> ReplicaSetController::Sync(std::string key) {
     KLOG_ERROR("replicaset {}: invalid selector: {}", key, selector.status().ToString());
     co_return SyncResult{};
   }
+  // Its own pods and the namespace's orphans: nothing else can be claimed.
   std::vector<PodPtr> active;
-  for (auto& pod : pod_lister_.ListNamespace(ns)) {
-    if (replicaset::IsPodActive(*pod)) active.push_back(std::move(pod));
+  const std::array<std::string, 2> index_keys = {rs->metadata.uid, OrphanIndexKey(ns)};
+  for (const std::string& index_key : index_keys) {
+    for (auto& pod : pod_lister_.ByIndex(kPodControllerUidIndex, index_key)) {
+      if (pod->metadata.namespace_ == ns && replicaset::IsPodActive(*pod)) {
+        active.push_back(std::move(pod));
+      }
+    }
   }
   api::Selector sel = *selector;
   auto claim_task = ClaimPods(rs, std::move(sel), std::move(active));
