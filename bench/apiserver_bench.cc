@@ -30,14 +30,17 @@
 #include <thread>
 #include <vector>
 
+#include "bench_http.h"
 #include "storage/etcd/testing/etcd_cluster.h"
 
 namespace {
 
-namespace asio = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using Tcp = asio::ip::tcp;
+using kubepp::bench::Conn;
+using kubepp::bench::FreePort;
+using kubepp::bench::Percentile;
+using kubepp::bench::RssKiB;
+using kubepp::bench::RunParallel;
+namespace http = kubepp::bench::http;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -50,88 +53,6 @@ struct Options {
   int events = 20;
   std::string kubepp;
 };
-
-// One keep-alive HTTP/1.1 connection.
-class Conn {
- public:
-  explicit Conn(int port) : stream_(ctx_) {
-    stream_.connect(
-        Tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
-    stream_.socket().set_option(Tcp::no_delay(true));
-  }
-  // Sends one request and returns (status, body).
-  std::pair<int, std::string> Do(http::verb method, const std::string& target,
-                                 const std::string& body = "") {
-    http::request<http::string_body> req{method, target, 11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::accept, "application/json");
-    req.keep_alive(true);
-    if (!body.empty()) {
-      req.set(http::field::content_type, "application/json");
-      req.body() = body;
-      req.prepare_payload();
-    }
-    http::write(stream_, req);
-    http::response_parser<http::string_body> parser;
-    parser.body_limit(1ULL << 32);
-    http::read(stream_, buffer_, parser);
-    return {static_cast<int>(parser.get().result_int()), std::move(parser.get().body())};
-  }
-
- private:
-  asio::io_context ctx_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-};
-
-double Percentile(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())));
-  return v[i];
-}
-
-// Runs `total` operations over `clients` threads, each with its own connection; returns
-// per-operation latencies in microseconds and the wall time in seconds.
-template <typename Op>
-std::pair<std::vector<double>, double> RunParallel(int port, int clients, int total, Op op) {
-  std::atomic<int> next{0};
-  std::vector<std::vector<double>> lat(static_cast<size_t>(clients));
-  std::vector<std::thread> threads;
-  threads.reserve(static_cast<size_t>(clients));
-  auto t0 = Clock::now();
-  for (int c = 0; c < clients; ++c) {
-    threads.emplace_back([&, c] {
-      Conn conn(port);
-      for (int i = next++; i < total; i = next++) {
-        auto s = Clock::now();
-        op(conn, i);
-        lat[static_cast<size_t>(c)].push_back(
-            std::chrono::duration<double, std::micro>(Clock::now() - s).count());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-  std::vector<double> all;
-  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-  return {all, secs};
-}
-
-int FreePort() {
-  asio::io_context ctx;
-  Tcp::acceptor a(ctx, Tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return a.local_endpoint().port();
-}
-
-long RssKiB(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
 
 std::string ConfigMap(const std::string& ns, const std::string& name, size_t bytes) {
   return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":")" + name +
@@ -182,27 +103,8 @@ std::unique_ptr<Server> StartServer(const Options& o) {
     args.emplace_back("--etcd-servers");
     args.emplace_back(eps);
   }
-  pid_t pid = fork();
-  if (pid == 0) {
-    std::string log = (s->dir / "apiserver.log").string();
-    FILE* f = std::freopen(log.c_str(), "w", stderr);
-    (void)f;
-    std::vector<char*> argv;
-    argv.reserve(args.size() + 1);
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  s->pid = pid;
-  for (int i = 0; i < 100; ++i) {
-    try {
-      Conn c(s->port);
-      if (c.Do(http::verb::get, "/readyz").first == 200) return s;
-    } catch (const std::exception&) {  // NOLINT(bugprone-empty-catch): not up yet
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  s->pid = kubepp::bench::Spawn(args, (s->dir / "apiserver.log").string());
+  if (kubepp::bench::WaitReady(s->port)) return s;
   std::fprintf(stderr, "the API server did not start (log in %s)\n", s->dir.c_str());
   std::exit(1);
 }
