@@ -11,8 +11,13 @@
 
 #include "base/log.h"
 #include "controller/endpoint/endpoints_controller.h"
+#include "controller/endpoint/endpointslice_controller.h"
 #include "controller/garbagecollector/garbage_collector.h"
+#include "controller/job/job_controller.h"
 #include "controller/namespace_controller.h"
+#include "controller/node/node_ipam_controller.h"
+#include "controller/node/node_lifecycle_controller.h"
+#include "controller/node/pod_gc_controller.h"
 #include "controller/replicaset/replicaset_controller.h"
 #include "controller/serviceaccount/serviceaccounts_controller.h"
 
@@ -28,6 +33,15 @@ std::span<const ControllerDescriptor> DefaultControllers() {
       ControllerDescriptor{"namespace-controller", "namespace", false, &NewNamespaceController},
       ControllerDescriptor{"replicaset-controller", "replicaset", false, &NewReplicaSetController},
       ControllerDescriptor{"endpoints-controller", "endpoint", false, &NewEndpointsController},
+      ControllerDescriptor{"endpointslice-controller", "endpointslice", false,
+                           &NewEndpointSliceController},
+      ControllerDescriptor{"job-controller", "job", false,
+                           [](const ControllerContext& ctx) { return NewJobController(ctx); }},
+      ControllerDescriptor{"node-ipam-controller", "nodeipam", false, &NewNodeIpamController},
+      ControllerDescriptor{"node-lifecycle-controller", "nodelifecycle", false,
+                           &NewNodeLifecycleController},
+      ControllerDescriptor{"pod-garbage-collector-controller", "podgc", false,
+                           [](const ControllerContext& ctx) { return NewPodGcController(ctx); }},
   };
   return kTable;
 }
