@@ -349,5 +349,64 @@ TEST_F(DeploymentControllerTest, RecreateScalesOldDownBeforeNewUp) {
   EXPECT_EQ(Revision(*WithImage(uid, "nginx:2")), "2");
 }
 
+TEST_F(DeploymentControllerTest, CleansUpHistoryAndRecordsEvents) {
+  auto created = CreateDeployment("hist", 1);
+  const std::string uid = created.metadata.uid;
+  Mutate("hist", [](api::Deployment& d) { d.spec.revisionHistoryLimit = 1; });
+  ASSERT_TRUE(ReadyUntil([&] { return Complete("hist", 1); }));
+  for (const char* image : {"nginx:2", "nginx:3"}) {
+    std::string img = image;
+    Mutate("hist", [&](api::Deployment& d) { d.spec.template_.spec.containers[0].image = img; });
+    ASSERT_TRUE(ReadyUntil([&] {
+      auto cur = WithImage(uid, img);
+      return cur && cur->status.availableReplicas.value_or(0) == 1 && Complete("hist", 1);
+    }));
+  }
+  // One old ReplicaSet kept (nginx:2), the oldest deleted.
+  ASSERT_TRUE(Eventually([&] { return Owned(uid).size() == 2; })) << Dump(uid);
+  EXPECT_FALSE(WithImage(uid, "nginx:1").has_value());
+  EXPECT_TRUE(WithImage(uid, "nginx:2").has_value());
+
+  // Scaling events on the Deployment, in upstream's words.
+  ASSERT_TRUE(Eventually([&] {
+    TypedClient<api::Event> events(*client_, kNs);
+    client::ListOptions opts;
+    auto r = Run(events.List(opts));
+    if (!r.IsOk()) return false;
+    bool up = false;
+    bool down = false;
+    for (const auto& e : r->items) {
+      if (e.involvedObject.kind != "Deployment" || e.reason != "ScalingReplicaSet") continue;
+      up = up || e.message.rfind("Scaled up replica set hist-", 0) == 0;
+      down = down || e.message.rfind("Scaled down replica set hist-", 0) == 0;
+    }
+    return up && down;
+  }));
+}
+
+TEST_F(DeploymentControllerTest, AdoptsMatchingOrphanReplicaSet) {
+  // An orphan ReplicaSet whose template is the Deployment's: adopted and used as the new one.
+  api::ReplicaSet rs;
+  rs.metadata.name = "adopt-orphan";
+  rs.metadata.labels = {{"app", "adopt"}};
+  rs.spec.replicas = 0;
+  rs.spec.selector.matchLabels = {{"app", "adopt"}};
+  rs.spec.template_.metadata.labels = {{"app", "adopt"}};
+  rs.spec.template_.spec.containers.resize(1);
+  rs.spec.template_.spec.containers[0].name = "c";
+  rs.spec.template_.spec.containers[0].image = "nginx:1";
+  TypedClient<api::ReplicaSet> rss(*client_, kNs);
+  ASSERT_TRUE(Run(rss.Create(rs)).IsOk());
+  // Seen by the controller's cache first (else it makes its own, as upstream would).
+  auto lister = informers_->For<api::ReplicaSet>().GetLister();
+  ASSERT_TRUE(Eventually([&] { return lister.Get(kNs, "adopt-orphan") != nullptr; }));
+  auto created = CreateDeployment("adopt", 2);
+  const std::string uid = created.metadata.uid;
+  ASSERT_TRUE(Eventually([&] { return Owned(uid).count("adopt-orphan") == 1; })) << Dump(uid);
+  ASSERT_TRUE(ReadyUntil([&] { return Complete("adopt", 2); })) << Dump(uid);
+  EXPECT_EQ(Owned(uid).size(), 1U);
+  EXPECT_EQ(Owned(uid).at("adopt-orphan").spec.replicas, 2);
+}
+
 }  // namespace
 }  // namespace kubepp::controller
