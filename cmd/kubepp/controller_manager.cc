@@ -47,6 +47,9 @@ int ControllerManagerMain(int argc, char** argv) {
   std::string renew_deadline = "10s";
   std::string retry_period = "2s";
   std::string namespace_sync_period = "5m0s";
+  std::string node_monitor_period = "5s";
+  std::string node_monitor_grace_period = "50s";
+  std::string node_startup_grace_period = "1m0s";
   int verbosity = 0;
   int io_threads = 2;
   app.add_option("--kubeconfig", kubeconfig,
@@ -100,6 +103,36 @@ int ControllerManagerMain(int argc, char** argv) {
                  "The maximum number of endpoints added to an EndpointSlice")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  app.add_option("--concurrent-deployment-syncs", copts.concurrent_deployment_syncs,
+                 "Deployment objects synced concurrently")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--concurrent-job-syncs", copts.concurrent_job_syncs,
+                 "Job objects synced concurrently")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--terminated-pod-gc-threshold", copts.terminated_pod_gc_threshold,
+                 "Terminated pods that can exist before the pod garbage collector deletes them "
+                 "(<= 0: never)")
+      ->capture_default_str();
+  app.add_option("--node-monitor-period", node_monitor_period,
+                 "How often the node lifecycle controller checks node health")
+      ->capture_default_str();
+  app.add_option("--node-monitor-grace-period", node_monitor_grace_period,
+                 "How long a node may go without a heartbeat before it is marked unhealthy")
+      ->capture_default_str();
+  app.add_option("--node-startup-grace-period", node_startup_grace_period,
+                 "How long a starting node may go without a heartbeat before it is marked "
+                 "unhealthy")
+      ->capture_default_str();
+  app.add_flag("--allocate-node-cidrs", copts.allocate_node_cidrs,
+               "Allocate a pod CIDR to every node from --cluster-cidr (kubepp default true)");
+  app.add_option("--cluster-cidr", copts.cluster_cidr, "The CIDR range of pods in the cluster")
+      ->capture_default_str();
+  app.add_option("--node-cidr-mask-size", copts.node_cidr_mask_size,
+                 "The mask size of each node's pod CIDR")
+      ->capture_default_str()
+      ->check(CLI::Range(8, 30));
   app.add_option("--io-threads", io_threads, "Threads running the event loop")
       ->check(CLI::Range(1, 64));
   app.add_option("-v,--v", verbosity, "Log verbosity");
@@ -112,7 +145,12 @@ int ControllerManagerMain(int argc, char** argv) {
   if (!DurationFlag("leader-elect-lease-duration", lease_duration, &le.lease_duration) ||
       !DurationFlag("leader-elect-renew-deadline", renew_deadline, &le.renew_deadline) ||
       !DurationFlag("leader-elect-retry-period", retry_period, &le.retry_period) ||
-      !DurationFlag("namespace-sync-period", namespace_sync_period, &copts.namespace_sync_period)) {
+      !DurationFlag("namespace-sync-period", namespace_sync_period, &copts.namespace_sync_period) ||
+      !DurationFlag("node-monitor-period", node_monitor_period, &copts.node_monitor_period) ||
+      !DurationFlag("node-monitor-grace-period", node_monitor_grace_period,
+                    &copts.node_monitor_grace_period) ||
+      !DurationFlag("node-startup-grace-period", node_startup_grace_period,
+                    &copts.node_startup_grace_period)) {
     return 2;
   }
   options.controllers.clear();

@@ -139,6 +139,7 @@ class DeploymentController final : public Controller {
 
   client::RestClient& client_;                     // API access
   const Clock& clock_;                             // time
+  int workers_count_;                              // --concurrent-deployment-syncs
   client::Informer<api::Deployment> d_informer_;   // Deployments
   client::Informer<api::ReplicaSet> rs_informer_;  // ReplicaSets
   client::Informer<api::Pod> pod_informer_;        // Pods (Recreate waits for old ones)
@@ -153,6 +154,7 @@ class DeploymentController final : public Controller {
 DeploymentController::DeploymentController(const ControllerContext& ctx)
     : client_(*ctx.client),
       clock_(*ctx.clock),
+      workers_count_(ctx.options.concurrent_deployment_syncs),
       d_informer_(ctx.informers->For<api::Deployment>()),
       rs_informer_(ctx.informers->For<api::ReplicaSet>()),
       pod_informer_(ctx.informers->For<api::Pod>()),
@@ -206,7 +208,7 @@ void DeploymentController::Start() {
   auto d_informer = d_informer_;
   auto rs_informer = rs_informer_;
   auto pod_informer = pod_informer_;
-  workers_.Start(kConcurrentDeploymentSyncs, [d_informer, rs_informer, pod_informer] {
+  workers_.Start(workers_count_, [d_informer, rs_informer, pod_informer] {
     return d_informer.HasSynced() && rs_informer.HasSynced() && pod_informer.HasSynced();
   });
 }

@@ -2,7 +2,8 @@
 // template out through ReplicaSets it owns, and reports the rollout in the Deployment's status.
 //
 // - Watches Deployments, ReplicaSets and Pods through the shared informers; keys are
-//   "namespace/name" of Deployments, synced by kConcurrentDeploymentSyncs workers.
+//   "namespace/name" of Deployments, synced by ControllerOptions::concurrent_deployment_syncs
+//   workers.
 // - A Sync claims ReplicaSets by selector (adopts orphans, releases those that stopped
 //   matching), finds or creates the new ReplicaSet ("<deploy>-<pod-template-hash>", revision
 //   annotations), then: paused or a scaling event → proportional scaling only; RollingUpdate →
@@ -20,10 +21,6 @@
 #include "controller/controller.h"
 
 namespace kubepp::controller {
-
-// Workers of the Deployment controller (upstream's --concurrent-deployment-syncs default).
-// TODO: ControllerOptions::concurrent_deployment_syncs once it exists.
-inline constexpr int kConcurrentDeploymentSyncs = 5;
 
 // Makes the Deployment controller ("deployment-controller"; alias "deployment").
 std::unique_ptr<Controller> NewDeploymentController(const ControllerContext& ctx);

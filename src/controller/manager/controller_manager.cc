@@ -10,6 +10,7 @@
 #include <ranges>
 
 #include "base/log.h"
+#include "controller/deployment/deployment_controller.h"
 #include "controller/endpoint/endpoints_controller.h"
 #include "controller/endpoint/endpointslice_controller.h"
 #include "controller/garbagecollector/garbage_collector.h"
@@ -32,6 +33,7 @@ std::span<const ControllerDescriptor> DefaultControllers() {
                            [](const ControllerContext& ctx) { return NewGarbageCollector(ctx); }},
       ControllerDescriptor{"namespace-controller", "namespace", false, &NewNamespaceController},
       ControllerDescriptor{"replicaset-controller", "replicaset", false, &NewReplicaSetController},
+      ControllerDescriptor{"deployment-controller", "deployment", false, &NewDeploymentController},
       ControllerDescriptor{"endpoints-controller", "endpoint", false, &NewEndpointsController},
       ControllerDescriptor{"endpointslice-controller", "endpointslice", false,
                            &NewEndpointSliceController},
