@@ -7,8 +7,8 @@
 
 #include "api/field_errors.h"
 #include "api/types.h"
-#include "base/rfc3339.h"
 #include "apiserver/registry/resource.h"
+#include "base/rfc3339.h"
 
 namespace kubepp::apiserver {
 
