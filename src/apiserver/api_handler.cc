@@ -983,8 +983,10 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
         if (!(ok = co_await w.Write(std::move(chunk)))) break;
         next_bookmark = now + options_.watch_bookmark_interval;
       }
+      // Events (or the hub's stop) that came while this watcher was writing: no wait.
+      if (subscription->ConsumeWake()) continue;
       auto wake_at = std::min(deadline, bookmarks ? next_bookmark : deadline);
-      // Also wake every 30 s to notice a server stop promptly.
+      // Also wake every 30 s, should a wake-up still be missed.
       wake_at = std::min(wake_at, now + std::chrono::seconds(30));
       subscription->Wake().expires_at(wake_at);
       co_await subscription->Wake().async_wait(async::kUseAwaitable);

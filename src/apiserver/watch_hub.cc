@@ -43,6 +43,13 @@ std::vector<std::shared_ptr<const ApiEvent>> Subscription::Take(bool& overflowed
   return out;
 }
 
+bool Subscription::ConsumeWake() {
+  std::lock_guard lock(mu_);
+  bool woken = woken_;
+  woken_ = false;
+  return woken;
+}
+
 storage::Revision Subscription::Progress() const {
   std::lock_guard lock(mu_);
   return progress_;
@@ -161,6 +168,10 @@ std::shared_ptr<const ApiEvent> WatchHub::Convert(const storage::WatchEvent& ev)
 }
 
 void WatchHub::WakeUp(const std::shared_ptr<Subscription>& sub) {
+  {
+    std::lock_guard lock(sub->mu_);
+    sub->woken_ = true;
+  }
   boost::asio::post(sub->wake_.get_executor(), [sub] { sub->wake_.cancel(); });
 }
 

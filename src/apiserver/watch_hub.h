@@ -94,6 +94,11 @@ class Subscription {
   std::vector<std::shared_ptr<const ApiEvent>> Take(bool& overflowed);
   // The timer the watcher waits on; the hub cancels it to wake the watcher.
   boost::asio::steady_timer& Wake() { return wake_; }
+  // Whether the hub woke the watcher since the last call (and forgets it). The watcher asks
+  // before it waits on Wake(): a wake-up (its timer cancel) that ran while the watcher was busy
+  // elsewhere, e.g. writing, had no wait to cancel and would otherwise be lost until the timer
+  // expired.
+  bool ConsumeWake();
   // Latest revision the hub has processed (for bookmarks).
   storage::Revision Progress() const;
 
@@ -107,6 +112,7 @@ class Subscription {
   mutable std::mutex mu_;           // guards the fields below
   std::deque<std::shared_ptr<const ApiEvent>> queue_;  // events not yet taken
   bool overflowed_ = false;                            // queue grew past the limit
+  bool woken_ = false;                                 // woken since the last ConsumeWake
   storage::Revision progress_ = 0;                     // hub progress at the last push or tick
 };
 
