@@ -55,39 +55,6 @@ struct SyncState {
 };
 using StatePtr = std::shared_ptr<SyncState>;
 
-std::string AdoptPatch(const api::Deployment& d, const api::ReplicaSet& rs) {
-  auto ref = du::ControllerRefFor(d);
-  boost::json::object r;
-  r["apiVersion"] = ref.apiVersion;
-  r["kind"] = ref.kind;
-  r["name"] = ref.name;
-  r["uid"] = ref.uid;
-  r["controller"] = true;
-  r["blockOwnerDeletion"] = true;
-  boost::json::array refs;
-  refs.emplace_back(std::move(r));
-  boost::json::object meta;
-  meta["ownerReferences"] = std::move(refs);
-  meta["uid"] = rs.metadata.uid;
-  boost::json::object patch;
-  patch["metadata"] = std::move(meta);
-  return boost::json::serialize(patch);
-}
-
-std::string ReleasePatch(const api::Deployment& d, const api::ReplicaSet& rs) {
-  boost::json::object r;
-  r["$patch"] = "delete";
-  r["uid"] = d.metadata.uid;
-  boost::json::array refs;
-  refs.emplace_back(std::move(r));
-  boost::json::object meta;
-  meta["ownerReferences"] = std::move(refs);
-  meta["uid"] = rs.metadata.uid;
-  boost::json::object patch;
-  patch["metadata"] = std::move(meta);
-  return boost::json::serialize(patch);
-}
-
 class DeploymentController;
 
 // What the informer handlers reach the controller through (shared informers cannot drop
@@ -378,7 +345,7 @@ async::Task<Status> DeploymentController::ClaimReplicaSets(StatePtr st, api::Sel
         continue;
       }
       if (deleting) continue;
-      patch = ReleasePatch(d, *rs);
+      patch = replicaset::ReleasePatch(d.metadata.uid, rs->metadata.uid);
     } else {
       if (deleting || !matches || !rs->metadata.deletionTimestamp.empty()) continue;
       if (!can_adopt) {
@@ -402,7 +369,7 @@ async::Task<Status> DeploymentController::ClaimReplicaSets(StatePtr st, api::Sel
         if (first_error.IsOk()) first_error = *can_adopt;
         continue;
       }
-      patch = AdoptPatch(d, *rs);
+      patch = replicaset::AdoptPatch(du::ControllerRefFor(d), rs->metadata.uid);
       adopt = true;
     }
     std::string rs_name = rs->metadata.name;

@@ -202,8 +202,7 @@ ClaimAction DecideClaim(const api::ReplicaSet& rs, const api::Selector& selector
   return ClaimAction::kAdopt;
 }
 
-std::string AdoptPatch(const api::ReplicaSet& rs, const api::Pod& pod) {
-  auto ref = ControllerRefFor(rs);
+std::string AdoptPatch(const api::OwnerReference& ref, std::string_view dependent_uid) {
   boost::json::object r;
   r["apiVersion"] = ref.apiVersion;
   r["kind"] = ref.kind;
@@ -215,24 +214,32 @@ std::string AdoptPatch(const api::ReplicaSet& rs, const api::Pod& pod) {
   refs.emplace_back(std::move(r));
   boost::json::object meta;
   meta["ownerReferences"] = std::move(refs);
-  meta["uid"] = pod.metadata.uid;
+  meta["uid"] = dependent_uid;
   boost::json::object patch;
   patch["metadata"] = std::move(meta);
   return boost::json::serialize(patch);
 }
 
-std::string ReleasePatch(const api::ReplicaSet& rs, const api::Pod& pod) {
+std::string ReleasePatch(std::string_view owner_uid, std::string_view dependent_uid) {
   boost::json::object r;
   r["$patch"] = "delete";
-  r["uid"] = rs.metadata.uid;
+  r["uid"] = owner_uid;
   boost::json::array refs;
   refs.emplace_back(std::move(r));
   boost::json::object meta;
   meta["ownerReferences"] = std::move(refs);
-  meta["uid"] = pod.metadata.uid;
+  meta["uid"] = dependent_uid;
   boost::json::object patch;
   patch["metadata"] = std::move(meta);
   return boost::json::serialize(patch);
+}
+
+std::string AdoptPatch(const api::ReplicaSet& rs, const api::Pod& pod) {
+  return AdoptPatch(ControllerRefFor(rs), pod.metadata.uid);
+}
+
+std::string ReleasePatch(const api::ReplicaSet& rs, const api::Pod& pod) {
+  return ReleasePatch(rs.metadata.uid, pod.metadata.uid);
 }
 
 std::vector<int> SlowStartBatches(int count, int initial_batch_size) {

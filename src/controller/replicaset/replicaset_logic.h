@@ -60,6 +60,11 @@ ClaimAction DecideClaim(const api::ReplicaSet& rs, const api::Selector& selector
 // precondition.
 std::string AdoptPatch(const api::ReplicaSet& rs, const api::Pod& pod);
 std::string ReleasePatch(const api::ReplicaSet& rs, const api::Pod& pod);
+// The same patches for any owner and dependent (upstream's ControllerRefManager bodies): the
+// controllerRef `ref` added, or the reference to `owner_uid` deleted, with the dependent's uid
+// as a precondition.
+std::string AdoptPatch(const api::OwnerReference& ref, std::string_view dependent_uid);
+std::string ReleasePatch(std::string_view owner_uid, std::string_view dependent_uid);
 
 // The batch sizes of upstream's slowStartBatch: initial, 2*initial, ... capped by what remains.
 std::vector<int> SlowStartBatches(int count, int initial_batch_size);
