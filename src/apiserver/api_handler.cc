@@ -175,8 +175,6 @@ bool WantsTable(const Request& req) {
   return req.Header("accept").find("as=Table") != std::string::npos;
 }
 
-bool IsTrue(const std::string& v) { return v == "true" || v == "1"; }
-
 std::optional<int64_t> ParseInt(const std::string& s) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
@@ -596,7 +594,7 @@ Task<Response> ApiHandler::HandleResource(Request req, Target t) {
   }
   const std::string& m = req.method;
   if (m == "GET") {
-    if (t.legacy_watch || IsTrue(req.Query("watch"))) co_return co_await Watch(req, t);
+    if (t.legacy_watch || req.QueryBool("watch")) co_return co_await Watch(req, t);
     if (t.name.empty()) co_return co_await List(req, t);
     co_return co_await Get(req, t);
   }
@@ -839,8 +837,8 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
     if (by_name.IsOk()) f.fields = std::move(*by_name);
   }
   std::string rv_text = req.Query("resourceVersion");
-  bool initial = rv_text.empty() || rv_text == "0" || IsTrue(req.Query("sendInitialEvents"));
-  bool initial_bookmark = IsTrue(req.Query("sendInitialEvents"));
+  bool initial = rv_text.empty() || rv_text == "0" || req.QueryBool("sendInitialEvents");
+  bool initial_bookmark = req.QueryBool("sendInitialEvents");
   std::vector<std::shared_ptr<const CachedObject>> initial_items;
   storage::Revision after = 0;
   if (initial) {
@@ -875,7 +873,7 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
     timeout += std::chrono::seconds(
         std::uniform_int_distribution<int64_t>(0, options_.min_request_timeout.count())(rng));
   }
-  bool bookmarks = IsTrue(req.Query("allowWatchBookmarks"));
+  bool bookmarks = req.QueryBool("allowWatchBookmarks");
   bool table = WantsTable(req);
   std::string include = req.Query("includeObject");
   const ResourceInfo* info = t.info;
@@ -1245,7 +1243,7 @@ Task<Response> ApiHandler::Patch(const Request& req, const Target& t) {
     if (ctx.type == nullptr) {
       co_return ErrorResponse(Status::Internal("no schema for " + t.info->kind));
     }
-    Mutator apply = [config = std::move(*config), ctx, force = IsTrue(req.Query("force")),
+    Mutator apply = [config = std::move(*config), ctx, force = req.QueryBool("force"),
                      name = t.name, ns = t.ns](const json::value& cur) -> Result<json::value> {
       return ApplyConfig(cur, config, ctx, force, name, ns);
     };
@@ -1305,9 +1303,7 @@ Task<Response> ApiHandler::Delete(const Request& req, const Target& t) {
   }
   // orphanDependents: the legacy form of Orphan (true) / Background (false).
   std::optional<bool> orphan_dependents;
-  if (std::string o = req.Query("orphanDependents"); o == "true" || o == "false") {
-    orphan_dependents = o == "true";
-  }
+  if (req.HasQuery("orphanDependents")) orphan_dependents = req.QueryBool("orphanDependents");
   if (auto o = options.find("orphanDependents"); o != options.end() && o->value().is_bool()) {
     orphan_dependents = o->value().as_bool();
   }

@@ -118,7 +118,7 @@ Metrics::RequestLabels Metrics::RequestLabelsOf(const Request& req) {
   if (in_namespace && l.resource.empty()) l.resource = "namespaces";
   l.scope = !name.empty() ? "resource" : (in_namespace ? "namespace" : "cluster");
   const std::string& m = req.method;
-  bool watch = legacy_watch || req.Query("watch") == "true" || req.Query("watch") == "1";
+  bool watch = legacy_watch || req.QueryBool("watch");
   if (m == "GET") {
     l.verb = watch ? "WATCH" : (name.empty() ? "LIST" : "GET");
   } else if (m == "PATCH" && req.Header("content-type").rfind("application/apply-patch", 0) == 0) {

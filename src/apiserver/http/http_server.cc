@@ -1,6 +1,7 @@
 #include "apiserver/http/http_server.h"
 
 #include <array>
+#include <boost/algorithm/string/predicate.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -29,6 +30,12 @@ std::string Request::Query(std::string_view name) const {
 
 bool Request::HasQuery(std::string_view name) const {
   return query.find(std::string(name)) != query.end();
+}
+
+bool Request::QueryBool(std::string_view name) const {
+  auto it = query.find(std::string(name));
+  if (it == query.end()) return false;
+  return !(it->second == "0" || boost::algorithm::iequals(it->second, "false"));
 }
 
 std::string Request::Header(std::string_view name) const {

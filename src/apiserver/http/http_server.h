@@ -40,6 +40,10 @@ struct Request {
   // The first value of a query parameter, or "" when absent.
   std::string Query(std::string_view name) const;
   bool HasQuery(std::string_view name) const;
+  // A boolean query parameter as upstream converts it (runtime.Convert_Slice_string_To_bool):
+  // false when absent, "0" or "false" in any case; true for any other value, even "" — so
+  // client-go's "true", Python's "True" and "1" all mean true.
+  bool QueryBool(std::string_view name) const;
   // A header by lower-case name, or "".
   std::string Header(std::string_view name) const;
 };

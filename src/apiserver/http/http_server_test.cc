@@ -179,5 +179,15 @@ TEST(StatusBodyTest, CarriesDetailsAndCauses) {
   EXPECT_EQ(cause["field"], "metadata.name");
 }
 
+// Boolean query parameters convert as upstream's Convert_Slice_string_To_bool: only absence,
+// "0" and "false" (any case) are false, so Python's `watch=True` is a watch.
+TEST(RequestTest, QueryBoolAsUpstream) {
+  Request req;
+  req.query = {{"a", "true"}, {"b", "True"}, {"c", "1"},     {"d", ""},
+               {"e", "yes"},  {"f", "0"},    {"g", "false"}, {"h", "FALSE"}};
+  for (const char* name : {"a", "b", "c", "d", "e"}) EXPECT_TRUE(req.QueryBool(name)) << name;
+  for (const char* name : {"f", "g", "h", "absent"}) EXPECT_FALSE(req.QueryBool(name)) << name;
+}
+
 }  // namespace
 }  // namespace kubepp::apiserver
