@@ -16,7 +16,7 @@ packages=(
   # real parts the cluster runs and the tests start
   containerd runc containernetworking-plugins etcd-server etcd-client
   iptables nftables iproute2 conntrack busybox-static curl procps psmisc
-  python3 python3-kubernetes
+  python3 python3-kubernetes tzdata
 )
 
 missing=()
