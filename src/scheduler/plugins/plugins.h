@@ -1,0 +1,64 @@
+// The in-tree filter and score plugins (upstream's pkg/scheduler/framework/plugins), with
+// upstream's names, reasons and scores:
+//   NodeName, NodeUnschedulable, NodePorts, TaintToleration, NodeAffinity, NodeResourcesFit,
+//   NodeResourcesBalancedAllocation, ImageLocality.
+// Each is built through its factory (also registered by NewInTreeRegistry) and used through the
+// framework interfaces (FilterPlugin, ScorePlugin, ...). Filter/Score are const, thread-safe and
+// allocate nothing on success; per-pod work happens in PreFilter/PreScore.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "base/status.h"
+#include "scheduler/framework/config.h"
+#include "scheduler/framework/interface.h"
+#include "scheduler/framework/registry.h"
+
+namespace kubepp::scheduler::plugins {
+
+inline constexpr std::string_view kNodeName = "NodeName";
+inline constexpr std::string_view kNodeUnschedulable = "NodeUnschedulable";
+inline constexpr std::string_view kNodePorts = "NodePorts";
+inline constexpr std::string_view kTaintToleration = "TaintToleration";
+inline constexpr std::string_view kNodeAffinity = "NodeAffinity";
+inline constexpr std::string_view kNodeResourcesFit = "NodeResourcesFit";
+inline constexpr std::string_view kNodeResourcesBalancedAllocation =
+    "NodeResourcesBalancedAllocation";
+inline constexpr std::string_view kImageLocality = "ImageLocality";
+
+// Upstream's rejection reasons.
+inline constexpr std::string_view kErrReasonNodeName =
+    "node(s) didn't match the requested node name";
+inline constexpr std::string_view kErrReasonUnschedulable = "node(s) were unschedulable";
+inline constexpr std::string_view kErrReasonNodePorts =
+    "node(s) didn't have free ports for the requested pod ports";
+inline constexpr std::string_view kErrReasonNodeAffinity =
+    "node(s) didn't match Pod's node affinity/selector";
+inline constexpr std::string_view kErrReasonAffinityConflict = "pod affinity terms conflict";
+inline constexpr std::string_view kErrReasonTooManyPods = "Too many pods";
+inline constexpr std::string_view kTaintNodeUnschedulable = "node.kubernetes.io/unschedulable";
+
+// Factories (PluginFactory). Only NodeResourcesFit and NodeResourcesBalancedAllocation take args
+// (NodeResourcesFitArgs / NodeResourcesBalancedAllocationArgs; monostate = defaults); wrong or
+// invalid args: Invalid.
+Result<std::unique_ptr<Plugin>> NewNodeName(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewNodeUnschedulable(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewNodePorts(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewTaintToleration(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewNodeAffinity(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewNodeResourcesFit(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewNodeResourcesBalancedAllocation(const PluginArgs& args,
+                                                                   Handle& handle);
+Result<std::unique_ptr<Plugin>> NewImageLocality(const PluginArgs& args, Handle& handle);
+
+// Every plugin above under its name.
+Registry NewInTreeRegistry();
+
+// Upstream's default profile (getDefaultPlugins: multiPoint with TaintToleration 3,
+// NodeAffinity 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1, ImageLocality 1), limited
+// to the plugins above, in upstream's order. The caller adds PrioritySort, DefaultBinder, ... of
+// its own.
+KubeSchedulerProfile DefaultProfile();
+
+}  // namespace kubepp::scheduler::plugins
