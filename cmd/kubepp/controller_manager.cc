@@ -50,6 +50,7 @@ int ControllerManagerMain(int argc, char** argv) {
   std::string node_monitor_period = "5s";
   std::string node_monitor_grace_period = "50s";
   std::string node_startup_grace_period = "1m0s";
+  std::string resource_quota_sync_period = "5m0s";
   int verbosity = 0;
   int io_threads = 2;
   app.add_option("--kubeconfig", kubeconfig,
@@ -111,6 +112,29 @@ int ControllerManagerMain(int argc, char** argv) {
                  "Job objects synced concurrently")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
+  app.add_option("--concurrent-cron-job-syncs", copts.concurrent_cron_job_syncs,
+                 "CronJob objects synced concurrently")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--concurrent-ttl-after-finished-syncs", copts.concurrent_ttl_after_finished_syncs,
+                 "TTL-after-finished controller workers")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--concurrent-statefulset-syncs", copts.concurrent_statefulset_syncs,
+                 "StatefulSet objects synced concurrently")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--concurrent-daemonset-syncs", copts.concurrent_daemonset_syncs,
+                 "DaemonSet objects synced concurrently")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--concurrent-resource-quota-syncs", copts.concurrent_resource_quota_syncs,
+                 "Resource quotas synced concurrently")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  app.add_option("--resource-quota-sync-period", resource_quota_sync_period,
+                 "The period for syncing quota usage status in the system")
+      ->capture_default_str();
   app.add_option("--terminated-pod-gc-threshold", copts.terminated_pod_gc_threshold,
                  "Terminated pods that can exist before the pod garbage collector deletes them "
                  "(<= 0: never)")
@@ -150,7 +174,9 @@ int ControllerManagerMain(int argc, char** argv) {
       !DurationFlag("node-monitor-grace-period", node_monitor_grace_period,
                     &copts.node_monitor_grace_period) ||
       !DurationFlag("node-startup-grace-period", node_startup_grace_period,
-                    &copts.node_startup_grace_period)) {
+                    &copts.node_startup_grace_period) ||
+      !DurationFlag("resource-quota-sync-period", resource_quota_sync_period,
+                    &copts.resource_quota_sync_period)) {
     return 2;
   }
   options.controllers.clear();

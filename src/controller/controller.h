@@ -40,7 +40,9 @@ struct ControllerOptions {
   int concurrent_statefulset_syncs = 5;     // --concurrent-statefulset-syncs
   int concurrent_daemonset_syncs = 2;       // --concurrent-daemonset-syncs
   int concurrent_ttl_after_finished_syncs = 5;  // --concurrent-ttl-after-finished-syncs
-  int terminated_pod_gc_threshold = 12500;      // --terminated-pod-gc-threshold
+  int concurrent_resource_quota_syncs = 5;      // --concurrent-resource-quota-syncs
+  std::chrono::milliseconds resource_quota_sync_period{300000};  // --resource-quota-sync-period
+  int terminated_pod_gc_threshold = 12500;                       // --terminated-pod-gc-threshold
   // Node lifecycle: --node-monitor-period, --node-monitor-grace-period,
   // --node-startup-grace-period.
   std::chrono::milliseconds node_monitor_period{5000};

@@ -10,7 +10,10 @@
 #include <ranges>
 
 #include "base/log.h"
+#include "controller/cronjob/cronjob_controller.h"
+#include "controller/daemonset/daemonset_controller.h"
 #include "controller/deployment/deployment_controller.h"
+#include "controller/disruption/disruption_controller.h"
 #include "controller/endpoint/endpoints_controller.h"
 #include "controller/endpoint/endpointslice_controller.h"
 #include "controller/garbagecollector/garbage_collector.h"
@@ -20,7 +23,10 @@
 #include "controller/node/node_lifecycle_controller.h"
 #include "controller/node/pod_gc_controller.h"
 #include "controller/replicaset/replicaset_controller.h"
+#include "controller/resourcequota/resource_quota_controller.h"
 #include "controller/serviceaccount/serviceaccounts_controller.h"
+#include "controller/statefulset/statefulset_controller.h"
+#include "controller/ttlafterfinished/ttlafterfinished_controller.h"
 
 namespace kubepp::controller {
 
@@ -44,6 +50,23 @@ std::span<const ControllerDescriptor> DefaultControllers() {
                            &NewNodeLifecycleController},
       ControllerDescriptor{"pod-garbage-collector-controller", "podgc", false,
                            [](const ControllerContext& ctx) { return NewPodGcController(ctx); }},
+      ControllerDescriptor{
+          "statefulset-controller", "statefulset", false,
+          [](const ControllerContext& ctx) { return NewStatefulSetController(ctx); }},
+      ControllerDescriptor{
+          "daemonset-controller", "daemonset", false,
+          [](const ControllerContext& ctx) { return NewDaemonSetController(ctx); }},
+      ControllerDescriptor{"cronjob-controller", "cronjob", false,
+                           [](const ControllerContext& ctx) { return NewCronJobController(ctx); }},
+      ControllerDescriptor{
+          "ttl-after-finished-controller", "ttl-after-finished", false,
+          [](const ControllerContext& ctx) { return NewTtlAfterFinishedController(ctx); }},
+      ControllerDescriptor{
+          "resourcequota-controller", "resourcequota", false,
+          [](const ControllerContext& ctx) { return NewResourceQuotaController(ctx); }},
+      ControllerDescriptor{
+          "disruption-controller", "disruption", false,
+          [](const ControllerContext& ctx) { return NewDisruptionController(ctx); }},
   };
   return kTable;
 }

@@ -326,7 +326,9 @@ async::Task<SyncResult> ResourceQuotaController::Sync(std::string key) {
 }  // namespace
 
 std::unique_ptr<Controller> NewResourceQuotaController(const ControllerContext& ctx) {
-  return std::make_unique<ResourceQuotaController>(ctx, ResourceQuotaControllerOptions{});
+  return std::make_unique<ResourceQuotaController>(
+      ctx, ResourceQuotaControllerOptions{.workers = ctx.options.concurrent_resource_quota_syncs,
+                                          .resync_period = ctx.options.resource_quota_sync_period});
 }
 
 std::unique_ptr<Controller> NewResourceQuotaController(const ControllerContext& ctx,

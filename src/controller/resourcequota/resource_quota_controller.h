@@ -29,7 +29,8 @@ struct ResourceQuotaControllerOptions {
   std::chrono::milliseconds resync_period{5 * 60 * 1000};  // --resource-quota-sync-period
 };
 
-// Makes the resource quota controller ("resourcequota-controller"; alias "resourcequota").
+// Makes the resource quota controller ("resourcequota-controller"; alias "resourcequota"); the
+// one-argument form takes the workers and resync period from ctx.options.
 std::unique_ptr<Controller> NewResourceQuotaController(const ControllerContext& ctx);
 std::unique_ptr<Controller> NewResourceQuotaController(const ControllerContext& ctx,
                                                        ResourceQuotaControllerOptions opts);
