@@ -182,6 +182,22 @@ def run(api, core, apps):
     st = apps.patch_namespaced_deployment_status("d", ns, {"status": {"replicas": 3}})
     check("status.patch", st.status.replicas == 3 and st.spec.replicas == 5)
 
+    # DaemonSets carry upstream's template generation annotation: 1, +1 per template change.
+    ds = {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "ds"},
+          "spec": {"selector": {"matchLabels": {"app": "ds"}},
+                   "template": {"metadata": {"labels": {"app": "ds"}},
+                                "spec": {"containers": [{"name": "c", "image": "busybox"}]}}}}
+    gen = "deprecated.daemonset.template.generation"
+    d = apps.create_namespaced_daemon_set(ns, ds)
+    check("daemonset.template-generation.create", d.metadata.annotations.get(gen) == "1",
+          str(d.metadata.annotations))
+    d = apps.patch_namespaced_daemon_set("ds", ns, {"metadata": {"labels": {"x": "y"}}})
+    check("daemonset.template-generation.same", d.metadata.annotations.get(gen) == "1")
+    d = apps.patch_namespaced_daemon_set("ds", ns, {"spec": {"template": {"spec": {
+        "containers": [{"name": "c", "image": "busybox:2"}]}}}})
+    check("daemonset.template-generation.bump", d.metadata.annotations.get(gen) == "2" and
+          d.metadata.generation == 2, f"{d.metadata.annotations} gen {d.metadata.generation}")
+
     # Pods: typed model round trip with defaults, label selection, delete options.
     pod = client.V1Pod(metadata=client.V1ObjectMeta(name="p", labels={"app": "p"}),
                        spec=client.V1PodSpec(containers=[client.V1Container(

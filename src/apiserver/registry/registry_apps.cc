@@ -1,4 +1,8 @@
 // apps/v1 and autoscaling/v1 kinds.
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
 #include "api/defaults/defaults.h"
 #include "api/validation/validation.h"
 #include "apiserver/registry/kind_ops.h"
@@ -11,6 +15,30 @@ namespace {
 template <typename T>
 void Defaults(T& obj, Operation /*op*/) {
   api::defaults::SetDefaults(obj);
+}
+
+// The DaemonSet's template generation (upstream's internal spec.templateGeneration, which apps/v1
+// carries in this annotation): 1 on create, +1 whenever an update changes the template, and
+// never set by clients. The DaemonSet controller labels its pods with it
+// (pod-template-generation).
+constexpr char kTemplateGeneration[] = "deprecated.daemonset.template.generation";
+
+void DaemonSetDefaults(api::DaemonSet& ds, Operation op) {
+  api::defaults::SetDefaults(ds);
+  if (op == Operation::kCreate) ds.metadata.annotations[kTemplateGeneration] = "1";
+}
+
+void DaemonSetPrepareForUpdate(api::DaemonSet& ds, const api::DaemonSet& old,
+                               const PrepareOptions& /*options*/) {
+  int64_t generation = 1;
+  if (auto it = old.metadata.annotations.find(kTemplateGeneration);
+      it != old.metadata.annotations.end()) {
+    generation = std::max<int64_t>(1, std::strtoll(it->second.c_str(), nullptr, 10));
+  }
+  api::DaemonSet defaulted = ds;  // compare as stored, i.e. defaulted
+  api::defaults::SetDefaults(defaulted);
+  if (defaulted.spec.template_ != old.spec.template_) ++generation;
+  ds.metadata.annotations[kTemplateGeneration] = std::to_string(generation);
 }
 
 }  // namespace
@@ -39,7 +67,8 @@ void AddAppsKinds(Registry& r) {
   r.Add(MakeResource<api::DaemonSet>("daemonsets", "daemonset", true, {"ds"}, {"all"}, true, false,
                                      DaemonSetColumns(),
                                      {.tracks_generation = true,
-                                      .defaults = &Defaults<api::DaemonSet>,
+                                      .defaults = &DaemonSetDefaults,
+                                      .prepare_for_update = &DaemonSetPrepareForUpdate,
                                       .validate = &v::ValidateDaemonSet,
                                       .row = &DaemonSetRow}));
   r.Add(MakeResource<api::ControllerRevision>(
