@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "api/validation/quantity_value.h"
+#include "base/clock.h"
 
 namespace kubepp::api::defaults {
 namespace {
@@ -395,6 +396,16 @@ void SetPodCreateDefaults(Pod& pod) {
   pod.status = {};
   pod.status.phase = "Pending";
   pod.status.qosClass = ComputeQosClass(spec);
+  // upstream's applySchedulingGatedCondition: a gated pod says why it waits.
+  if (!spec.schedulingGates.empty()) {
+    PodCondition c;
+    c.type = "PodScheduled";
+    c.status = "False";
+    c.reason = "SchedulingGated";
+    c.message = "Scheduling is blocked due to non-empty scheduling gates";
+    c.lastTransitionTime = FormatRfc3339(Clock::Real().WallNow());
+    pod.status.conditions.push_back(std::move(c));
+  }
 }
 
 void GenerateJobSelector(Job& job) {

@@ -22,6 +22,9 @@ template <typename T>
 struct KindHooks {
   NameRule name_rule = NameRule::kDns1123Subdomain;
   bool tracks_generation = false;  // metadata.generation starts at 1, bumps on spec changes
+  // Status given on create is kept although status is a subresource (upstream's Node: the
+  // kubelet registers its node with capacity, allocatable and conditions in one create).
+  bool keep_status_on_create = false;
   // Defaults applied on create and update (upstream's SetDefaults_* + PrepareForCreate).
   void (*defaults)(T& obj, Operation op) = nullptr;
   // Before defaults on update: carries values over from the stored object (upstream's
@@ -50,7 +53,7 @@ class TypedKindOps final : public KindOps {
     if (options.op == Operation::kCreate) {
       PrepareMetaForCreate(obj.metadata, options, hooks_.tracks_generation);
       if constexpr (requires { obj.status; }) {
-        if (has_status_) obj.status = {};
+        if (has_status_ && !hooks_.keep_status_on_create) obj.status = {};
       }
       if (hooks_.defaults != nullptr) hooks_.defaults(obj, options.op);
       ValidateMeta(obj.metadata, namespaced_, hooks_.name_rule, errors);

@@ -192,7 +192,8 @@ void AddCoreKinds(Registry& r) {
                                 .row = &PodRow,
                                 .fields = &PodFields}));
   r.Add(MakeResource<api::Node>("nodes", "node", false, {"no"}, {}, true, false, NodeColumns(),
-                                {.defaults = &Defaults<api::Node>,
+                                {.keep_status_on_create = true,
+                                 .defaults = &Defaults<api::Node>,
                                  .validate = &v::ValidateNode,
                                  .row = &NodeRow,
                                  .fields = &NodeFields}));
