@@ -84,9 +84,15 @@ struct PodTopologySpreadArgs {
   std::string defaulting_type = "System";  // System or List
 };
 
+struct InterPodAffinityArgs {
+  int32_t hard_pod_affinity_weight = 1;  // 0..100: weight of existing pods' required affinity
+  bool ignore_preferred_terms_of_existing_pods = false;
+};
+
 // Plugin args; monostate when a plugin takes none (or uses its defaults).
-using PluginArgs = std::variant<std::monostate, NodeResourcesFitArgs,
-                                NodeResourcesBalancedAllocationArgs, PodTopologySpreadArgs>;
+using PluginArgs =
+    std::variant<std::monostate, NodeResourcesFitArgs, NodeResourcesBalancedAllocationArgs,
+                 PodTopologySpreadArgs, InterPodAffinityArgs>;
 
 struct PluginConfig {
   std::string name;  // the plugin these args are for

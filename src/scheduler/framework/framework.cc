@@ -62,8 +62,10 @@ void DefaultNormalizeScore(int64_t max_priority, bool reverse, std::span<NodeSco
 }
 
 Result<std::unique_ptr<Framework>> Framework::New(const Registry& registry,
-                                                  const KubeSchedulerProfile& profile) {
+                                                  const KubeSchedulerProfile& profile,
+                                                  const ClusterLister* listers) {
   std::unique_ptr<Framework> fw(new Framework());
+  fw->listers_ = listers;
   fw->profile_name_ = profile.scheduler_name;
   if (profile.percentage_of_nodes_to_score.has_value() &&
       *profile.percentage_of_nodes_to_score != 0) {

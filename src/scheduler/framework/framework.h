@@ -35,8 +35,11 @@ class Framework : public Handle {
   // Instantiates the profile's plugins from `registry`. Invalid (kubepp::Status) for an
   // unknown plugin, a plugin enabled at a point it does not implement, more than 64 Filter or
   // Score plugins, or a factory error.
+  // `listers` (borrowed, may be null) is what Handle::Listers() returns; it must outlive the
+  // framework.
   static Result<std::unique_ptr<Framework>> New(const Registry& registry,
-                                                const KubeSchedulerProfile& profile);
+                                                const KubeSchedulerProfile& profile,
+                                                const ClusterLister* listers = nullptr);
 
   const std::string& ProfileName() const { return profile_name_; }
   std::optional<int32_t> PercentageOfNodesToScore() const { return percentage_; }
@@ -46,6 +49,7 @@ class Framework : public Handle {
   void SetSnapshot(const Snapshot* snapshot) { snapshot_ = snapshot; }
   // Handle
   const Snapshot& SnapshotSharedLister() const override;
+  const ClusterLister* Listers() const override { return listers_; }
 
   bool HasFilterPlugins() const { return !filter_.empty(); }
   bool HasPostFilterPlugins() const { return !post_filter_.empty(); }
@@ -118,9 +122,10 @@ class Framework : public Handle {
   std::vector<Entry<PreBindPlugin>> pre_bind_;
   std::vector<Entry<BindPlugin>> bind_;
   std::vector<Entry<PostBindPlugin>> post_bind_;
-  std::vector<int> pre_filter_to_filter_;  // PreFilter index -> Filter index of that plugin, -1
-  std::vector<int> pre_score_to_score_;    // PreScore index -> Score index of that plugin, -1
-  const Snapshot* snapshot_ = nullptr;     // the current cycle's snapshot, borrowed
+  std::vector<int> pre_filter_to_filter_;   // PreFilter index -> Filter index of that plugin, -1
+  std::vector<int> pre_score_to_score_;     // PreScore index -> Score index of that plugin, -1
+  const Snapshot* snapshot_ = nullptr;      // the current cycle's snapshot, borrowed
+  const ClusterLister* listers_ = nullptr;  // other cluster objects, borrowed (may be null)
 };
 
 }  // namespace kubepp::scheduler

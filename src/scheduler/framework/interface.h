@@ -70,12 +70,36 @@ struct PostFilterResult {
   std::string nominated_node_name;  // "" when none
 };
 
+// Cluster objects some plugins read besides nodes and pods (upstream's SharedInformerFactory
+// listers): the owners PodTopologySpread's default constraints select by, namespaces for
+// InterPodAffinity's namespaceSelector, claims for VolumeBinding. The scheduler serves them from
+// its informers; tests from fakes. Thread-safe; results are shared and immutable.
+class ClusterLister {
+ public:
+  virtual ~ClusterLister() = default;
+  virtual std::vector<std::shared_ptr<const api::Service>> Services(std::string_view ns) const = 0;
+  virtual std::vector<std::shared_ptr<const api::ReplicationController>> ReplicationControllers(
+      std::string_view ns) const = 0;
+  virtual std::vector<std::shared_ptr<const api::ReplicaSet>> ReplicaSets(
+      std::string_view ns) const = 0;
+  virtual std::vector<std::shared_ptr<const api::StatefulSet>> StatefulSets(
+      std::string_view ns) const = 0;
+  // nullptr when absent.
+  virtual std::shared_ptr<const api::Namespace> GetNamespace(std::string_view name) const = 0;
+  virtual std::vector<std::shared_ptr<const api::Namespace>> Namespaces() const = 0;
+  virtual std::shared_ptr<const api::PersistentVolumeClaim> GetPersistentVolumeClaim(
+      std::string_view ns, std::string_view name) const = 0;
+};
+
 // What plugins may ask of the framework (upstream's framework.Handle, the part we have).
 class Handle {
  public:
   virtual ~Handle() = default;
   // The snapshot of the current cycle (empty before the first SetSnapshot).
   virtual const Snapshot& SnapshotSharedLister() const = 0;
+  // The cluster's other objects; nullptr when the framework was built without them (plugins
+  // then behave as if none exist).
+  virtual const ClusterLister* Listers() const { return nullptr; }
 };
 
 class Plugin {

@@ -10,9 +10,34 @@ Snapshot::Snapshot(const std::vector<std::shared_ptr<NodeInfo>>& nodes) {
     for (const auto& [name, state] : n->ImageStates()) ++image_nodes[name];
   }
   by_name_.reserve(nodes_.size());
-  for (auto& n : nodes_) {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    auto& n = nodes_[i];
     for (auto& [name, state] : n->MutableImageStates()) state.num_nodes = image_nodes[name];
-    by_name_.emplace(n->NodeName(), n.get());
+    by_name_.emplace(n->NodeName(), i);
+  }
+  RebuildAffinityLists();
+}
+
+bool Snapshot::Replace(std::shared_ptr<NodeInfo> info) {
+  if (info == nullptr || info->Node() == nullptr) return false;
+  auto it = by_name_.find(info->NodeName());
+  if (it == by_name_.end()) return false;
+  size_t i = it->second;
+  const auto& old_images = nodes_[i]->ImageStates();
+  for (auto& [name, state] : info->MutableImageStates()) {
+    auto o = old_images.find(name);
+    state.num_nodes = o == old_images.end() ? 1 : o->second.num_nodes;
+  }
+  by_name_.erase(it);  // the key views the old node's name
+  nodes_[i] = std::move(info);
+  by_name_.emplace(nodes_[i]->NodeName(), i);
+  return true;
+}
+
+void Snapshot::RebuildAffinityLists() {
+  with_affinity_.clear();
+  with_required_anti_affinity_.clear();
+  for (const auto& n : nodes_) {
     if (!n->PodsWithAffinity().empty()) with_affinity_.push_back(n.get());
     if (!n->PodsWithRequiredAntiAffinity().empty()) {
       with_required_anti_affinity_.push_back(n.get());
@@ -37,7 +62,7 @@ Snapshot Snapshot::FromObjects(const std::vector<std::shared_ptr<const api::Pod>
 
 const NodeInfo* Snapshot::Get(std::string_view name) const {
   auto it = by_name_.find(name);
-  return it == by_name_.end() ? nullptr : it->second;
+  return it == by_name_.end() ? nullptr : nodes_[it->second].get();
 }
 
 }  // namespace kubepp::scheduler

@@ -34,11 +34,18 @@ class Snapshot {
     return with_required_anti_affinity_;
   }
 
+  // The cache's incremental update between cycles: puts `info` in the place of the node with the
+  // same name; its image states take the replaced node's spread (num_nodes) — the caller rebuilds
+  // the whole snapshot when a node's images change. false when the name is not here. The
+  // affinity lists are stale until RebuildAffinityLists().
+  bool Replace(std::shared_ptr<NodeInfo> info);
+  void RebuildAffinityLists();
+
  private:
-  std::vector<std::shared_ptr<NodeInfo>> nodes_;                   // all nodes
-  std::unordered_map<std::string_view, const NodeInfo*> by_name_;  // keys view the node names
-  std::vector<const NodeInfo*> with_affinity_;                     // see HavePodsWithAffinity
-  std::vector<const NodeInfo*> with_required_anti_affinity_;       // see above
+  std::vector<std::shared_ptr<NodeInfo>> nodes_;          // all nodes
+  std::unordered_map<std::string_view, size_t> by_name_;  // index in nodes_; keys view node names
+  std::vector<const NodeInfo*> with_affinity_;            // see HavePodsWithAffinity
+  std::vector<const NodeInfo*> with_required_anti_affinity_;  // see above
 };
 
 }  // namespace kubepp::scheduler

@@ -1,7 +1,7 @@
 // The in-tree filter and score plugins (upstream's pkg/scheduler/framework/plugins), with
 // upstream's names, reasons and scores:
 //   NodeName, NodeUnschedulable, NodePorts, TaintToleration, NodeAffinity, NodeResourcesFit,
-//   NodeResourcesBalancedAllocation, ImageLocality.
+//   NodeResourcesBalancedAllocation, ImageLocality, PodTopologySpread, InterPodAffinity.
 // Each is built through its factory (also registered by NewInTreeRegistry) and used through the
 // framework interfaces (FilterPlugin, ScorePlugin, ...). Filter/Score are const, thread-safe and
 // allocate nothing on success; per-pod work happens in PreFilter/PreScore.
@@ -26,6 +26,8 @@ inline constexpr std::string_view kNodeResourcesFit = "NodeResourcesFit";
 inline constexpr std::string_view kNodeResourcesBalancedAllocation =
     "NodeResourcesBalancedAllocation";
 inline constexpr std::string_view kImageLocality = "ImageLocality";
+inline constexpr std::string_view kPodTopologySpread = "PodTopologySpread";
+inline constexpr std::string_view kInterPodAffinity = "InterPodAffinity";
 
 // Upstream's rejection reasons.
 inline constexpr std::string_view kErrReasonNodeName =
@@ -38,10 +40,26 @@ inline constexpr std::string_view kErrReasonNodeAffinity =
 inline constexpr std::string_view kErrReasonAffinityConflict = "pod affinity terms conflict";
 inline constexpr std::string_view kErrReasonTooManyPods = "Too many pods";
 inline constexpr std::string_view kTaintNodeUnschedulable = "node.kubernetes.io/unschedulable";
+// PodTopologySpread: a DoNotSchedule constraint's skew would exceed maxSkew (Unschedulable), or
+// the node lacks a constraint's topology key (UnschedulableAndUnresolvable).
+inline constexpr std::string_view kErrReasonConstraintsNotMatch =
+    "node(s) didn't match pod topology spread constraints";
+inline constexpr std::string_view kErrReasonNodeLabelNotMatch =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
+// InterPodAffinity: the pod's required affinity (UnschedulableAndUnresolvable), its required
+// anti-affinity, and existing pods' required anti-affinity (both Unschedulable).
+inline constexpr std::string_view kErrReasonAffinityRulesNotMatch =
+    "node(s) didn't match pod affinity rules";
+inline constexpr std::string_view kErrReasonAntiAffinityRulesNotMatch =
+    "node(s) didn't match pod anti-affinity rules";
+inline constexpr std::string_view kErrReasonExistingAntiAffinityRulesNotMatch =
+    "node(s) didn't satisfy existing pods anti-affinity rules";
 
-// Factories (PluginFactory). Only NodeResourcesFit and NodeResourcesBalancedAllocation take args
-// (NodeResourcesFitArgs / NodeResourcesBalancedAllocationArgs; monostate = defaults); wrong or
-// invalid args: Invalid.
+// Factories (PluginFactory). NodeResourcesFit, NodeResourcesBalancedAllocation, PodTopologySpread
+// and InterPodAffinity take args (NodeResourcesFitArgs, NodeResourcesBalancedAllocationArgs,
+// PodTopologySpreadArgs, InterPodAffinityArgs; monostate = defaults); wrong or invalid args:
+// Invalid. PodTopologySpread and InterPodAffinity keep `handle` for the snapshot and
+// Handle::Listers() (owners of a pod, namespaces); the handle must outlive the plugin.
 Result<std::unique_ptr<Plugin>> NewNodeName(const PluginArgs& args, Handle& handle);
 Result<std::unique_ptr<Plugin>> NewNodeUnschedulable(const PluginArgs& args, Handle& handle);
 Result<std::unique_ptr<Plugin>> NewNodePorts(const PluginArgs& args, Handle& handle);
@@ -51,12 +69,15 @@ Result<std::unique_ptr<Plugin>> NewNodeResourcesFit(const PluginArgs& args, Hand
 Result<std::unique_ptr<Plugin>> NewNodeResourcesBalancedAllocation(const PluginArgs& args,
                                                                    Handle& handle);
 Result<std::unique_ptr<Plugin>> NewImageLocality(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewPodTopologySpread(const PluginArgs& args, Handle& handle);
+Result<std::unique_ptr<Plugin>> NewInterPodAffinity(const PluginArgs& args, Handle& handle);
 
 // Every plugin above under its name.
 Registry NewInTreeRegistry();
 
 // Upstream's default profile (getDefaultPlugins: multiPoint with TaintToleration 3,
-// NodeAffinity 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1, ImageLocality 1), limited
+// NodeAffinity 2, NodeResourcesFit 1, PodTopologySpread 2, InterPodAffinity 2,
+// NodeResourcesBalancedAllocation 1, ImageLocality 1), limited
 // to the plugins above, in upstream's order. The caller adds PrioritySort, DefaultBinder, ... of
 // its own.
 KubeSchedulerProfile DefaultProfile();

@@ -440,9 +440,11 @@ TEST(DefaultProfileTest, SchedulesLikeUpstream) {
   std::map<std::string, std::vector<std::string>> by_point(list.begin(), list.end());
   EXPECT_EQ(by_point["Filter"],
             (std::vector<std::string>{"NodeUnschedulable", "NodeName", "TaintToleration",
-                                      "NodeAffinity", "NodePorts", "NodeResourcesFit"}));
+                                      "NodeAffinity", "NodePorts", "NodeResourcesFit",
+                                      "PodTopologySpread", "InterPodAffinity"}));
   EXPECT_EQ(by_point["Score"],
             (std::vector<std::string>{"TaintToleration:3", "NodeAffinity:2", "NodeResourcesFit:1",
+                                      "PodTopologySpread:2", "InterPodAffinity:2",
                                       "NodeResourcesBalancedAllocation:1", "ImageLocality:1"}));
 
   auto small = MakeNode("small", "500m", "1Gi");

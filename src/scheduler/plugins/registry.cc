@@ -16,6 +16,8 @@ Registry NewInTreeRegistry() {
   add(kNodeResourcesFit, &NewNodeResourcesFit);
   add(kNodeResourcesBalancedAllocation, &NewNodeResourcesBalancedAllocation);
   add(kImageLocality, &NewImageLocality);
+  add(kPodTopologySpread, &NewPodTopologySpread);
+  add(kInterPodAffinity, &NewInterPodAffinity);
   return r;
 }
 
@@ -28,6 +30,8 @@ KubeSchedulerProfile DefaultProfile() {
       {std::string(kNodeAffinity), 2},
       {std::string(kNodePorts), 0},
       {std::string(kNodeResourcesFit), 1},
+      {std::string(kPodTopologySpread), 2},
+      {std::string(kInterPodAffinity), 2},
       {std::string(kNodeResourcesBalancedAllocation), 1},
       {std::string(kImageLocality), 1},
   };
