@@ -48,15 +48,22 @@ else
   echo $! >"$home/controller-manager.pid"
   echo "kubepp controller manager running (pid $(cat "$home/controller-manager.pid"))"
 fi
+if [ -f "$home/scheduler.pid" ] && kill -0 "$(cat "$home/scheduler.pid")" 2>/dev/null; then
+  echo "kubepp scheduler already running (pid $(cat "$home/scheduler.pid"))"
+else
+  "$kubepp" scheduler --kubeconfig "$kubeconfig" >"$home/scheduler.log" 2>&1 &
+  echo $! >"$home/scheduler.pid"
+  echo "kubepp scheduler running (pid $(cat "$home/scheduler.pid"))"
+fi
 cat <<MSG
 
-The API server and the controller manager run so far (scheduler, kubelet: issues #5, #7-#9),
-so pods will not run yet; objects are stored in $home/data.
+The API server, the controller manager and the scheduler run so far (kubelet: issues #7-#9):
+pods are placed on Node objects but do not run yet; objects are stored in $home/data.
 
   export KUBECONFIG=$kubeconfig
   kubectl get namespaces
   kubectl create configmap hello --from-literal=greeting=hi
 
-Stop it with:  kill \$(cat $home/controller-manager.pid) \$(cat $home/apiserver.pid)
-Logs: $home/apiserver.log, $home/controller-manager.log
+Stop it with:  kill \$(cat $home/scheduler.pid) \$(cat $home/controller-manager.pid) \$(cat $home/apiserver.pid)
+Logs: $home/apiserver.log, $home/controller-manager.log, $home/scheduler.log
 MSG

@@ -10,27 +10,10 @@
 #include "base/log.h"
 #include "client/kubeconfig.h"
 #include "client/rest_client.h"
+#include "cmd/kubepp/client_flags.h"
 #include "cmd/kubepp/roles.h"
 
 namespace kubepp::cmd {
-
-namespace {
-
-// Parses a Go duration flag into `out`; false (with the message printed) when malformed.
-template <typename D>
-bool DurationFlag(std::string_view flag, const std::string& text, D* out) {
-  auto d = ParseGoDuration(text);
-  if (!d.IsOk() || d->count() < 0) {
-    std::fprintf(stderr, "kubepp controller-manager: invalid argument \"%s\" for \"--%.*s\": %s\n",
-                 text.c_str(), static_cast<int>(flag.size()), flag.data(),
-                 d.IsOk() ? "must not be negative" : d.status().Message().c_str());
-    return false;
-  }
-  *out = std::chrono::duration_cast<D>(*d);
-  return true;
-}
-
-}  // namespace
 
 int ControllerManagerMain(int argc, char** argv) {
   CLI::App app{
@@ -166,17 +149,22 @@ int ControllerManagerMain(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : 2;
   }
-  if (!DurationFlag("leader-elect-lease-duration", lease_duration, &le.lease_duration) ||
-      !DurationFlag("leader-elect-renew-deadline", renew_deadline, &le.renew_deadline) ||
-      !DurationFlag("leader-elect-retry-period", retry_period, &le.retry_period) ||
-      !DurationFlag("namespace-sync-period", namespace_sync_period, &copts.namespace_sync_period) ||
-      !DurationFlag("node-monitor-period", node_monitor_period, &copts.node_monitor_period) ||
-      !DurationFlag("node-monitor-grace-period", node_monitor_grace_period,
-                    &copts.node_monitor_grace_period) ||
-      !DurationFlag("node-startup-grace-period", node_startup_grace_period,
-                    &copts.node_startup_grace_period) ||
-      !DurationFlag("resource-quota-sync-period", resource_quota_sync_period,
-                    &copts.resource_quota_sync_period)) {
+  if (!ParseDurationFlag("controller-manager", "leader-elect-lease-duration", lease_duration,
+                         &le.lease_duration) ||
+      !ParseDurationFlag("controller-manager", "leader-elect-renew-deadline", renew_deadline,
+                         &le.renew_deadline) ||
+      !ParseDurationFlag("controller-manager", "leader-elect-retry-period", retry_period,
+                         &le.retry_period) ||
+      !ParseDurationFlag("controller-manager", "namespace-sync-period", namespace_sync_period,
+                         &copts.namespace_sync_period) ||
+      !ParseDurationFlag("controller-manager", "node-monitor-period", node_monitor_period,
+                         &copts.node_monitor_period) ||
+      !ParseDurationFlag("controller-manager", "node-monitor-grace-period",
+                         node_monitor_grace_period, &copts.node_monitor_grace_period) ||
+      !ParseDurationFlag("controller-manager", "node-startup-grace-period",
+                         node_startup_grace_period, &copts.node_startup_grace_period) ||
+      !ParseDurationFlag("controller-manager", "resource-quota-sync-period",
+                         resource_quota_sync_period, &copts.resource_quota_sync_period)) {
     return 2;
   }
   options.controllers.clear();
@@ -189,26 +177,12 @@ int ControllerManagerMain(int argc, char** argv) {
   }
   InitLogging({.verbosity = verbosity});
 
-  if (kubeconfig.empty() && master.empty()) {
-    KLOG_ERROR("neither --kubeconfig nor --master was given: cannot find the API server");
+  auto client_config = ClientConfigFromFlags(kubeconfig, master, "kubepp-controller-manager");
+  if (!client_config.IsOk()) {
+    KLOG_ERROR("{}", client_config.status().Message());
     return 1;
   }
-  client::RestConfig config;
-  if (!kubeconfig.empty()) {
-    auto kc = client::LoadKubeconfigFile(kubeconfig);
-    if (!kc.IsOk()) {
-      KLOG_ERROR("cannot read --kubeconfig {}: {}", kubeconfig, kc.status().ToString());
-      return 1;
-    }
-    auto rc = client::ConfigFromKubeconfig(*kc);
-    if (!rc.IsOk()) {
-      KLOG_ERROR("--kubeconfig {}: {}", kubeconfig, rc.status().ToString());
-      return 1;
-    }
-    config = std::move(*rc);
-  }
-  if (!master.empty()) config.server = master;
-  config.user_agent = "kubepp-controller-manager";
+  client::RestConfig config = std::move(*client_config);
 
   async::Runtime runtime(io_threads);
   runtime.Start();

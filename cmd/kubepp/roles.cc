@@ -11,7 +11,7 @@ std::span<const Role> Roles() {
       Role{"agent", "one worker node: kubelet + kube-proxy (+ its own containerd)", nullptr,
            "issue #9"},
       Role{"apiserver", "the Kubernetes API server (REST, watch, the store)", &ApiServerMain, ""},
-      Role{"scheduler", "places pods on nodes", nullptr, "issue #5"},
+      Role{"scheduler", "places pods on nodes", &SchedulerMain, ""},
       Role{"controller-manager", "control loops: namespaces, garbage collection, replicasets, ...",
            &ControllerManagerMain, ""},
       Role{"cloud-controller-manager", "routes, load balancers and node life for a provider",

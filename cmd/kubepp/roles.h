@@ -22,5 +22,6 @@ std::span<const Role> Roles();
 int VersionMain(int argc, char** argv);
 int ApiServerMain(int argc, char** argv);
 int ControllerManagerMain(int argc, char** argv);
+int SchedulerMain(int argc, char** argv);
 
 }  // namespace kubepp::cmd

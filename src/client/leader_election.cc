@@ -1,9 +1,13 @@
 #include "client/leader_election.h"
 
+#include <unistd.h>
+
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <climits>
 #include <random>
 
 #include "base/log.h"
@@ -65,6 +69,14 @@ void LeaderElector::Stop() {
   }
   gate_.Close();
   gate_.Wait();
+}
+
+std::string DefaultLeaderIdentity() {
+  std::array<char, HOST_NAME_MAX + 1> host{};
+  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+  std::random_device rd;
+  std::uniform_int_distribution<uint64_t> dist;
+  return fmt::format("{}_{:016x}", host.data(), dist(rd));
 }
 
 std::string LeaderElector::GetLeader() const {

@@ -44,6 +44,9 @@ struct LeaderElectionConfig {
   std::function<void(const std::string&)> on_new_leader;  // observed a different holder
 };
 
+// "hostname_<random hex>" (upstream's components: hostname + "_" + uuid).
+std::string DefaultLeaderIdentity();
+
 class LeaderElector {
  public:
   // Upstream's checks: durations positive, leaseDuration > renewDeadline, renewDeadline >

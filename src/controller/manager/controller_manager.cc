@@ -114,14 +114,6 @@ Result<std::vector<const ControllerDescriptor*>> SelectControllers(
   return out;
 }
 
-std::string DefaultLeaderIdentity() {
-  std::array<char, HOST_NAME_MAX + 1> host{};
-  if (gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
-  std::random_device rd;
-  std::uniform_int_distribution<uint64_t> dist;
-  return fmt::format("{}_{:016x}", host.data(), dist(rd));
-}
-
 ControllerManager::ControllerManager(async::Runtime& runtime, client::RestClient& client,
                                      ControllerManagerOptions options,
                                      std::span<const ControllerDescriptor> table,
@@ -146,7 +138,7 @@ Status ControllerManager::Start() {
     return Status::Ok();
   }
   client::LeaderElectionConfig config = options_.leader_election;
-  if (config.identity.empty()) config.identity = DefaultLeaderIdentity();
+  if (config.identity.empty()) config.identity = client::DefaultLeaderIdentity();
   config.on_started_leading = [this] { Post(Command::kLead); };
   config.on_stopped_leading = [this] {
     if (!stopped_.load()) Post(Command::kLost);

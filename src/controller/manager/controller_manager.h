@@ -56,9 +56,6 @@ std::span<const ControllerDescriptor> DefaultControllers();
 Result<std::vector<const ControllerDescriptor*>> SelectControllers(
     std::span<const ControllerDescriptor> table, const std::vector<std::string>& flags);
 
-// "hostname_<random hex>" (upstream: hostname + "_" + uuid).
-std::string DefaultLeaderIdentity();
-
 class ControllerManager {
  public:
   ControllerManager(async::Runtime& runtime, client::RestClient& client,
