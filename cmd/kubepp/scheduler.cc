@@ -73,6 +73,14 @@ int SchedulerMain(int argc, char** argv) {
                                           "The maximum back-off of unschedulable pods")
                                ->capture_default_str()
                                ->check(CLI::PositiveNumber);
+  app.add_option("--bind-address", options.bind_address,
+                 "The IP address on which to serve /healthz and /metrics")
+      ->capture_default_str();
+  app.add_option("--secure-port", options.port,
+                 "The port on which to serve /healthz and /metrics over plain HTTP (kubepp has "
+                 "no TLS yet); 0 picks a free port, -1 serves nothing")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 65535));
   app.add_option("--io-threads", io_threads, "Threads running the event loop")
       ->check(CLI::Range(1, 64));
   app.add_option("-v,--v", verbosity, "Log verbosity");

@@ -104,7 +104,8 @@ check nodes.status-kept '[ "$(k get node node-1 -o jsonpath={.status.allocatable
 
 "$kubepp" controller-manager --kubeconfig "$tmp/kubeconfig" >"$tmp/controller-manager.log" 2>&1 &
 pids+=($!)
-"$kubepp" scheduler --kubeconfig "$tmp/kubeconfig" --config "$tmp/config.yaml" >"$tmp/scheduler1.log" 2>&1 &
+mport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$kubepp" scheduler --kubeconfig "$tmp/kubeconfig" --config "$tmp/config.yaml" --secure-port "$mport" >"$tmp/scheduler1.log" 2>&1 &
 s1=$!; pids+=($s1)
 lease_holder() { k -n kube-system get lease kube-scheduler -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
 check lease.taken 'eventually "[ -n \"\$(lease_holder)\" ]" 15'
@@ -129,6 +130,8 @@ k apply -f "$tmp/web.yaml" >/dev/null
 check deploy.all-bound 'eventually "[ \"\$(bound -l app=web)\" = 6 ]" 30'
 # Six small pods on three empty nodes: the spreading scores put two on each.
 check deploy.spread '[ "$(k get pods -l app=web -o jsonpath="{range .items[*]}{.spec.nodeName}{\"\\n\"}{end}" | sort | uniq -c | awk "{print \$1}" | sort -u | tr -d "\n")" = 2 ]'
+check metrics.healthz '[ "$(curl -s "http://127.0.0.1:$mport/healthz")" = ok ]'
+check metrics.scheduled 'curl -s "http://127.0.0.1:$mport/metrics" | grep -q "scheduler_schedule_attempts_total{result=\"scheduled\"} [1-9]"'
 check deploy.scheduled-event 'eventually "k get events --field-selector reason=Scheduled -o name | grep -q ." 10'
 
 k run toobig --image=registry.example/web:1 --overrides='{"spec":{"containers":[{"name":"toobig","image":"registry.example/web:1","resources":{"requests":{"cpu":"8"}}}]}}' >/dev/null
@@ -152,7 +155,7 @@ check profile.unknown-left-alone '[ -z "$(k get pod stranger -o jsonpath={.spec.
 # kill -9 mid-flight: a new scheduler takes the Lease over and binds what is pending, once.
 kill -9 "$s1"; wait "$s1" 2>/dev/null
 k scale deployment web --replicas=18 >/dev/null
-"$kubepp" scheduler --kubeconfig "$tmp/kubeconfig" --config "$tmp/config.yaml" >"$tmp/scheduler2.log" 2>&1 &
+"$kubepp" scheduler --kubeconfig "$tmp/kubeconfig" --config "$tmp/config.yaml" --secure-port 0 >"$tmp/scheduler2.log" 2>&1 &
 s2=$!; pids+=($s2)
 check restart.all-bound 'eventually "[ \"\$(bound -l app=web)\" = 18 ]" 40'
 # Every node stays within its 2 cpus (18 x 200m + packer's 0 = 3.6 of 6 cpus; no double count).

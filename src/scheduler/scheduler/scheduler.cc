@@ -644,8 +644,7 @@ std::string Scheduler::MetricsText() const {
   for (const auto& [result, value] : {std::pair{"scheduled", metrics_.scheduled.load()},
                                       std::pair{"unschedulable", metrics_.unschedulable.load()},
                                       std::pair{"error", metrics_.errors.load()}}) {
-    out += fmt::format("scheduler_schedule_attempts_total{{profile=\"{}\",result=\"{}\"}} {}\n",
-                       kDefaultSchedulerName, result, value);
+    out += fmt::format("scheduler_schedule_attempts_total{{result=\"{}\"}} {}\n", result, value);
   }
   out +=
       "# HELP scheduler_pod_scheduling_sli_duration_seconds E2e latency for a pod being "

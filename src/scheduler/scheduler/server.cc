@@ -25,6 +25,19 @@ kubepp::Status SchedulerServer::Start() {
     if (config.identity.empty()) config.identity = client::DefaultLeaderIdentity();
     if (kubepp::Status s = client::LeaderElector::Validate(config); !s.IsOk()) return s;
   }
+  if (options_.port >= 0) {
+    apiserver::HttpServerOptions hopts;
+    hopts.bind_address = options_.bind_address;
+    hopts.port = options_.port;
+    auto handler = [this](apiserver::Request req) { return Serve(std::move(req)); };
+    http_ = std::make_unique<apiserver::HttpServer>(runtime_, hopts, handler);
+    if (kubepp::Status s = http_->Start(); !s.IsOk()) {
+      http_.reset();
+      return s.WithPrefix("serving /metrics");
+    }
+    KLOG_INFO("scheduler: serving /healthz and /metrics on {}:{}", options_.bind_address,
+              http_->Port());
+  }
   thread_ = std::thread([this] { Loop(); });
   if (!options_.leader_elect) {
     Post(Command::kLead);
@@ -49,6 +62,35 @@ void SchedulerServer::Stop() {
   Post(Command::kStop);  // scheduling stops first (no more binds), then the lease goes
   if (thread_.joinable()) thread_.join();
   if (elector_) elector_->Stop();
+  if (http_) http_->Stop();
+}
+
+async::Task<apiserver::Response> SchedulerServer::Serve(apiserver::Request req) {
+  apiserver::Response res;
+  res.content_type = "text/plain; charset=utf-8";
+  if (req.method != "GET" && req.method != "HEAD") {
+    res.status = 405;
+    res.body = "method not allowed\n";
+    co_return res;
+  }
+  if (req.path == "/healthz" || req.path == "/livez" || req.path == "/readyz") {
+    res.body = "ok";
+    co_return res;
+  }
+  if (req.path == "/metrics") {
+    res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    std::lock_guard lock(mu_);
+    res.body =
+        "# HELP leader_election_master_status Whether this instance is the leader.\n"
+        "# TYPE leader_election_master_status gauge\n"
+        "leader_election_master_status{name=\"kube-scheduler\"} " +
+        std::string(leading_.load() ? "1" : "0") + "\n";
+    if (scheduler_) res.body += scheduler_->MetricsText();
+    co_return res;
+  }
+  res.status = 404;
+  res.body = "404 page not found\n";
+  co_return res;
 }
 
 Scheduler* SchedulerServer::Get() const {

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "apiserver/http/http_server.h"
 #include "async/runtime.h"
 #include "base/clock.h"
 #include "base/status.h"
@@ -39,6 +40,10 @@ struct SchedulerServerOptions {
       .lease_name = "kube-scheduler",
   };
   std::function<void()> on_lost;  // leadership was lost (server thread)
+  // /healthz, /livez, /readyz and /metrics over plain HTTP (upstream's --secure-port 10259,
+  // which is HTTPS there); port 0 picks a free port, < 0 serves nothing.
+  std::string bind_address = "127.0.0.1";
+  int port = 10259;
 };
 
 class SchedulerServer {
@@ -55,6 +60,8 @@ class SchedulerServer {
   void Stop();
 
   bool Leading() const { return leading_.load(); }
+  // The port /metrics is served on (0 when not serving).
+  int Port() const { return http_ ? http_->Port() : 0; }
   bool LostLeadership() const { return lost_.load(); }
   // The running scheduler (nullptr while not leading). Valid until Stop().
   Scheduler* Get() const;
@@ -65,6 +72,7 @@ class SchedulerServer {
   void Post(Command c);
   void Run();
   void Halt();
+  async::Task<apiserver::Response> Serve(apiserver::Request req);
 
   async::Runtime& runtime_;                                   // io threads
   client::RestClient& client_;                                // API access
@@ -73,6 +81,7 @@ class SchedulerServer {
   std::unique_ptr<client::LeaderElector> elector_;            // when leader-elect
   std::unique_ptr<client::SharedInformerFactory> informers_;  // while leading
   std::unique_ptr<Scheduler> scheduler_;                      // while leading
+  std::unique_ptr<apiserver::HttpServer> http_;               // /metrics, /healthz
   std::thread thread_;                                        // runs Loop()
   mutable std::mutex mu_;                                     // guards commands_, scheduler_
   std::condition_variable cv_;                                // commands_ changed
