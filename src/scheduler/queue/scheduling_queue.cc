@@ -69,6 +69,7 @@ void SchedulingQueue::PushBackoffLocked(std::string key, QueuedPodInfo info) {
 void SchedulingQueue::PushUnschedulableLocked(std::string key, QueuedPodInfo info) {
   ++unschedulable_;
   if (info.gated) ++gated_;
+  unschedulable_keys_.insert(key);
   pods_[std::move(key)] = Entry{std::move(info), Where::kUnschedulable};
 }
 
@@ -86,6 +87,7 @@ std::optional<QueuedPodInfo> SchedulingQueue::TakeLocked(const std::string& key)
     case Where::kUnschedulable:
       --unschedulable_;
       if (info.gated) --gated_;
+      unschedulable_keys_.erase(key);
       break;
   }
   std::optional<QueuedPodInfo> out(std::move(info));
@@ -247,8 +249,9 @@ void SchedulingQueue::AddUnschedulableIfNotPresent(QueuedPodInfo qpi,
 void SchedulingQueue::MoveAllToActiveOrBackoffQueue(const ClusterEvent& event) {
   std::lock_guard lock(mu_);
   std::vector<std::string> moving;
-  for (const auto& [key, entry] : pods_) {
-    if (entry.where != Where::kUnschedulable || entry.info.gated) continue;
+  for (const std::string& key : unschedulable_keys_) {  // not every queued pod: O(unschedulable)
+    const Entry& entry = pods_.at(key);
+    if (entry.info.gated) continue;
     if (InterestedLocked(entry.info, event)) moving.push_back(key);
   }
   for (std::string& key : moving) {
@@ -284,8 +287,9 @@ void SchedulingQueue::FlushUnschedulableLeftover() {
   std::lock_guard lock(mu_);
   Clock::TimePoint now = clock_.Now();
   std::vector<std::string> moving;
-  for (const auto& [key, entry] : pods_) {
-    if (entry.where != Where::kUnschedulable || entry.info.gated) continue;
+  for (const std::string& key : unschedulable_keys_) {
+    const Entry& entry = pods_.at(key);
+    if (entry.info.gated) continue;
     if (now - entry.info.timestamp > options_.max_in_unschedulable) moving.push_back(key);
   }
   for (std::string& key : moving) {

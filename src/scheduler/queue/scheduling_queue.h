@@ -187,14 +187,15 @@ class SchedulingQueue {
   const Clock& clock_;              // time
   SchedulingQueueOptions options_;  // back-off, events
   mutable std::mutex mu_;
-  std::condition_variable cv_;         // active got a pod, or closed
-  std::map<std::string, Entry> pods_;  // every queued pod by namespace/name
-  std::set<ActiveKey> active_;         // active order
-  std::set<BackoffKey> backoff_;       // back-off order
-  size_t gated_ = 0;                   // gated pods in unschedulable
-  size_t unschedulable_ = 0;           // pods in unschedulable (incl. gated)
-  int64_t scheduling_cycle_ = 0;       // Pops so far
-  int64_t move_request_cycle_ = -1;    // cycle of the last move request
+  std::condition_variable cv_;                // active got a pod, or closed
+  std::map<std::string, Entry> pods_;         // every queued pod by namespace/name
+  std::set<ActiveKey> active_;                // active order
+  std::set<BackoffKey> backoff_;              // back-off order
+  size_t gated_ = 0;                          // gated pods in unschedulable
+  size_t unschedulable_ = 0;                  // pods in unschedulable (incl. gated)
+  std::set<std::string> unschedulable_keys_;  // their keys (events walk these, not pods_)
+  int64_t scheduling_cycle_ = 0;              // Pops so far
+  int64_t move_request_cycle_ = -1;           // cycle of the last move request
   bool closed_ = false;
 };
 
