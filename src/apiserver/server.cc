@@ -236,6 +236,13 @@ Status ApiServer::Start() {
   ApiHandlerOptions hopts;
   handler_ = std::make_unique<ApiHandler>(*registry_, store_, hub_, pool_, clock_, hopts);
   handler_->SetStorageHooks(services, service_alloc_.get());
+  // The Priority admission plugin (pods have no other storage hooks to chain with).
+  const ResourceInfo* pods = registry_->Find("", "v1", "pods");
+  const ResourceInfo* pcs = registry_->Find("scheduling.k8s.io", "v1", "priorityclasses");
+  pod_priority_ = std::make_unique<PodPriorityAdmission>(store_, *pcs);
+  priority_classes_ = std::make_unique<PriorityClassAdmission>(store_, *pcs);
+  handler_->SetStorageHooks(pods, pod_priority_.get());
+  handler_->SetStorageHooks(pcs, priority_classes_.get());
   Handler api = [h = handler_.get()](Request req) { return h->Handle(std::move(req)); };
   http_ = std::make_unique<HttpServer>(runtime_, options_.http,
                                        InstrumentHandler(metrics_, std::move(api)));

@@ -8,6 +8,7 @@
 #include "apiserver/api_handler.h"
 #include "apiserver/http/http_server.h"
 #include "apiserver/metrics.h"
+#include "apiserver/priority_admission.h"
 #include "apiserver/registry/resource.h"
 #include "apiserver/service_alloc.h"
 #include "apiserver/watch_hub.h"
@@ -52,8 +53,12 @@ class ApiServer {
   async::BlockingPool pool_;                         // store calls
   WatchHub hub_;                                     // watch fan-out
   std::unique_ptr<ServiceAllocator> service_alloc_;  // ClusterIPs and NodePorts
-  std::unique_ptr<ApiHandler> handler_;              // the REST API
-  std::unique_ptr<HttpServer> http_;                 // the listener
+  // Pods' priority from their PriorityClass (the Priority admission plugin).
+  std::unique_ptr<PodPriorityAdmission> pod_priority_;
+  // At most one globalDefault PriorityClass (the same plugin).
+  std::unique_ptr<PriorityClassAdmission> priority_classes_;
+  std::unique_ptr<ApiHandler> handler_;  // the REST API
+  std::unique_ptr<HttpServer> http_;     // the listener
 };
 
 }  // namespace kubepp::apiserver

@@ -388,11 +388,8 @@ void SetPodCreateDefaults(Pod& pod) {
       spec.tolerations.push_back(std::move(t));
     }
   }
-  // Priority admission (no PriorityClass lookup: a named class keeps what the client sent).
-  if (spec.priorityClassName.empty()) {
-    Default(spec.priority, 0);
-    Default(spec.preemptionPolicy, "PreemptLowerPriority");
-  }
+  // spec.priority and spec.preemptionPolicy are the Priority admission's (it rejects a priority
+  // the client sent that differs from the class's, so they are not defaulted here).
   pod.status = {};
   pod.status.phase = "Pending";
   pod.status.qosClass = ComputeQosClass(spec);

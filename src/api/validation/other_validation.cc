@@ -1,5 +1,6 @@
 // coordination, discovery, events, scheduling, policy and networking validation.
 #include <set>
+#include <string>
 
 #include "api/validation/validation.h"
 #include "api/validation/validation_util.h"
@@ -120,28 +121,55 @@ void ValidateEventsEvent(const EventsEvent& ev, const EventsEvent* /*old*/, Erro
   }
 }
 
-void ValidatePriorityClass(const PriorityClass& pc, const PriorityClass* old, ErrorList& errors) {
-  if (pc.metadata.name.starts_with("system-") && pc.metadata.name != "system-cluster-critical" &&
-      pc.metadata.name != "system-node-critical") {
-    errors.push_back(Forbidden("metadata.name",
-                               "priority class names with 'system-' prefix are "
-                               "reserved for system use only"));
+namespace {
+
+// upstream's IsKnownSystemPriorityClass: "" when `pc` is one of the system classes as
+// bootstrapped, else why not.
+std::string UnknownSystemClass(const PriorityClass& pc) {
+  struct SystemClass {
+    const char* name;
+    int32_t value;
+  };
+  for (const SystemClass& c : {SystemClass{"system-node-critical", 2000001000},
+                               SystemClass{"system-cluster-critical", 2000000000}}) {
+    if (pc.metadata.name != c.name) continue;
+    if (pc.value != c.value) {
+      return "value of " + pc.metadata.name + " PriorityClass must be " + std::to_string(c.value);
+    }
+    if (pc.globalDefault.value_or(false)) {
+      return "globalDefault of " + pc.metadata.name + " PriorityClass must be false";
+    }
+    return "";
   }
-  if (pc.value > 1000000000 && pc.metadata.name != "system-cluster-critical" &&
-      pc.metadata.name != "system-node-critical") {
+  return pc.metadata.name + " is not a known system priority class";
+}
+
+}  // namespace
+
+void ValidatePriorityClass(const PriorityClass& pc, const PriorityClass* old, ErrorList& errors) {
+  if (old != nullptr) {
+    // upstream's ValidatePriorityClassUpdate: value and preemptionPolicy are immutable.
+    if (pc.value != old->value)
+      errors.push_back(Forbidden("value", "may not be changed in an update."));
+    if (pc.preemptionPolicy != old->preemptionPolicy) {
+      errors.push_back(Invalid("preemptionPolicy", pc.preemptionPolicy, "field is immutable"));
+    }
+    return;
+  }
+  if (pc.metadata.name.starts_with("system-")) {
+    if (std::string why = UnknownSystemClass(pc); !why.empty()) {
+      errors.push_back(Forbidden("metadata.name",
+                                 "priority class names with 'system-' prefix are reserved for "
+                                 "system use only. error: " +
+                                     why));
+    }
+  } else if (pc.value > 1000000000) {
     errors.push_back(
         Forbidden("value", "maximum allowed value of a user defined priority is 1000000000"));
   }
   if (pc.preemptionPolicy != "PreemptLowerPriority" && pc.preemptionPolicy != "Never") {
     errors.push_back(
         NotSupported("preemptionPolicy", pc.preemptionPolicy, {"Never", "PreemptLowerPriority"}));
-  }
-  if (old != nullptr) {
-    if (pc.value != old->value)
-      errors.push_back(Forbidden("value", "may not be changed in an update."));
-    if (pc.preemptionPolicy != old->preemptionPolicy) {
-      errors.push_back(Invalid("preemptionPolicy", pc.preemptionPolicy, "field is immutable"));
-    }
   }
 }
 
