@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -95,6 +96,44 @@ std::pair<std::vector<double>, double> RunParallel(int port, int clients, int to
   std::vector<double> all;
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   return {all, secs};
+}
+
+// Opens a watch (GET `target`, e.g. "/api/v1/namespaces/a/pods?watch=true&resourceVersion=5")
+// on 127.0.0.1:port and hands each event line to `on_line` until it returns true (done), the
+// stream ends, or `timeout` passes.
+template <typename F>
+void ReadWatch(int port, const std::string& target, std::chrono::seconds timeout, F on_line) {
+  asio::io_context ctx;
+  beast::tcp_stream stream(ctx);
+  stream.connect(Tcp::endpoint(asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(port)));
+  http::request<http::empty_body> req{http::verb::get, target, 11};
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::accept, "application/json");
+  http::write(stream, req);
+  beast::flat_buffer buffer;
+  http::response_parser<http::buffer_body> parser;
+  parser.body_limit(boost::none);
+  http::read_header(stream, buffer, parser);
+  std::string pending;
+  std::vector<char> chunk(1 << 16);
+  auto deadline = SteadyClock::now() + timeout;
+  while (!parser.is_done() && SteadyClock::now() < deadline) {
+    parser.get().body().data = chunk.data();
+    parser.get().body().size = chunk.size();
+    beast::error_code ec;
+    http::read_some(stream, buffer, parser, ec);
+    if (ec && ec != http::error::need_buffer) return;
+    pending.append(chunk.data(), chunk.size() - parser.get().body().size);
+    size_t start = 0;
+    for (size_t nl = 0; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1) {
+      if (on_line(std::string_view(pending.data() + start, nl - start))) {
+        beast::error_code ignored;
+        stream.socket().shutdown(Tcp::socket::shutdown_both, ignored);
+        return;
+      }
+    }
+    pending.erase(0, start);
+  }
 }
 
 inline int FreePort() {

@@ -27,7 +27,6 @@ namespace {
 
 using kubepp::bench::Conn;
 namespace http = kubepp::bench::http;
-namespace beast = kubepp::bench::beast;
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
@@ -71,55 +70,22 @@ class PodWatch {
 
  private:
   void Run() {
-    kubepp::bench::asio::io_context ctx;
-    beast::tcp_stream stream(ctx);
-    stream.connect(kubepp::bench::Tcp::endpoint(kubepp::bench::asio::ip::make_address("127.0.0.1"),
-                                                static_cast<uint16_t>(port_)));
-    http::request<http::empty_body> req{
-        http::verb::get, "/api/v1/namespaces/" + ns_ + "/pods?watch=true&resourceVersion=" + rv_,
-        11};
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::accept, "application/json");
-    http::write(stream, req);
-    beast::flat_buffer buffer;
-    http::response_parser<http::buffer_body> parser;
-    parser.body_limit(boost::none);
-    http::read_header(stream, buffer, parser);
-    std::string pending;
-    std::vector<char> chunk(1 << 16);
-    auto deadline = Clock::now() + std::chrono::minutes(10);
-    while (!parser.is_done() && Clock::now() < deadline) {
-      parser.get().body().data = chunk.data();
-      parser.get().body().size = chunk.size();
-      beast::error_code ec;
-      http::read_some(stream, buffer, parser, ec);
-      if (ec && ec != http::error::need_buffer) break;
-      pending.append(chunk.data(), chunk.size() - parser.get().body().size);
-      size_t nl = 0;
-      while ((nl = pending.find('\n')) != std::string::npos) {
-        std::string line = pending.substr(0, nl);
-        pending.erase(0, nl + 1);
-        boost::system::error_code jec;
-        json::value ev = json::parse(line, jec);
-        if (jec || !ev.is_object()) continue;
-        const auto* type = ev.as_object().if_contains("type");
-        if (type == nullptr || !type->is_string() || type->get_string() != "ADDED") continue;
-        const auto& meta = ev.at("object").at("metadata");
-        std::lock_guard lock(mu_);
-        names_.emplace_back(meta.at("name").as_string());
-        if (names_.size() >= want_) {
-          done_at_ = Clock::now();
-          done_.store(true);
-          beast::error_code ignored;
-          stream.socket().shutdown(kubepp::bench::Tcp::socket::shutdown_both, ignored);
-          return;
-        }
-      }
-    }
+    kubepp::bench::ReadWatch(
+        port_, "/api/v1/namespaces/" + ns_ + "/pods?watch=true&resourceVersion=" + rv_,
+        std::chrono::minutes(10), [this](std::string_view line) {
+          boost::system::error_code jec;
+          json::value ev = json::parse(line, jec);
+          if (jec || !ev.is_object()) return false;
+          const auto* type = ev.as_object().if_contains("type");
+          if (type == nullptr || !type->is_string() || type->get_string() != "ADDED") return false;
+          const auto& meta = ev.at("object").at("metadata");
+          std::lock_guard lock(mu_);
+          names_.emplace_back(meta.at("name").as_string());
+          return names_.size() >= want_;
+        });
     done_at_ = Clock::now();
     done_.store(true);
   }
-
   int port_;
   std::string ns_;
   std::string rv_;
