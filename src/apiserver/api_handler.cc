@@ -864,6 +864,9 @@ Task<Response> ApiHandler::Watch(const Request& req, const Target& t) {
   }
   auto executor = co_await boost::asio::this_coro::executor;
   auto sub = hub_.Subscribe(t.Prefix(), after, executor);
+  // A server shutting down answers 503 before the stream starts (clients retry the watch from
+  // where they were); only a too-old resourceVersion is an ERROR event, as upstream.
+  if (!sub.IsOk() && sub.status().IsUnavailable()) co_return ErrorResponse(sub.status());
 
   std::chrono::seconds timeout = options_.min_request_timeout;
   if (auto ts = ParseInt(req.Query("timeoutSeconds")); ts && *ts > 0) {
