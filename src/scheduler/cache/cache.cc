@@ -235,9 +235,11 @@ void Cache::UpdateSnapshot(Snapshot& snapshot) {
         break;
       }
       auto clone = it->second.info->Clone();
-      if (old->PodsWithAffinity().empty() != clone->PodsWithAffinity().empty() ||
-          old->PodsWithRequiredAntiAffinity().empty() !=
-              clone->PodsWithRequiredAntiAffinity().empty()) {
+      // The affinity lists point at the snapshot's NodeInfos: a node on them (before or after)
+      // that is replaced needs them rebuilt, or they would point at the old, freed NodeInfo.
+      if (!old->PodsWithAffinity().empty() || !clone->PodsWithAffinity().empty() ||
+          !old->PodsWithRequiredAntiAffinity().empty() ||
+          !clone->PodsWithRequiredAntiAffinity().empty()) {
         affinity_changed = true;
       }
       snapshot.Replace(std::move(clone));

@@ -198,9 +198,17 @@ TEST(CacheTest, AffinityListsFollowPodChanges) {
   cache.UpdateSnapshot(snap);
   EXPECT_EQ(snap.HavePodsWithAffinity().size(), 1U);
   EXPECT_EQ(snap.HavePodsWithRequiredAntiAffinity().size(), 1U);
+  // Another pod on that node: the node is re-cloned and the lists must follow the new NodeInfo.
+  cache.AddPod(MakePod("plain", "n1"));
+  cache.UpdateSnapshot(snap);
+  ASSERT_EQ(snap.HavePodsWithAffinity().size(), 1U);
+  EXPECT_EQ(snap.HavePodsWithAffinity()[0], snap.Get("n1"));
+  EXPECT_EQ(snap.HavePodsWithRequiredAntiAffinity()[0], snap.Get("n1"));
+  EXPECT_EQ(snap.HavePodsWithAffinity()[0]->Pods().size(), 2U);
   cache.RemovePod(*pod);
   cache.UpdateSnapshot(snap);
   EXPECT_TRUE(snap.HavePodsWithRequiredAntiAffinity().empty());
+  EXPECT_TRUE(snap.HavePodsWithAffinity().empty());
 }
 
 }  // namespace
