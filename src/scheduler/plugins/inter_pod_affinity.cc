@@ -161,7 +161,11 @@ class InterPodAffinity final : public PreFilterPlugin,
     s->namespace_labels = NamespaceLabels(listers, p.metadata.namespace_);
 
     const bool has_own_terms = !s->affinity_terms.empty() || !s->anti_affinity_terms.empty();
-    for (const NodeInfo* info : nodes) {
+    // Without terms of its own the pod only meets existing pods' anti-affinity: walk just the
+    // nodes holding such pods (upstream's HavePodsWithRequiredAntiAffinityList), not all nodes.
+    std::span<const NodeInfo* const> walk = nodes;
+    if (!has_own_terms) walk = handle_->SnapshotSharedLister().HavePodsWithRequiredAntiAffinity();
+    for (const NodeInfo* info : walk) {
       const api::Node* node = info->Node();
       if (node == nullptr) continue;
       // Existing pods' anti-affinity (only nodes holding such pods contribute).
