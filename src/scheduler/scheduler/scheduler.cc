@@ -195,7 +195,7 @@ struct Scheduler::BindJob {
   QueuedPodInfo qpi;                   // for a retry
   int64_t cycle = 0;                   // the scheduling cycle
   Clock::TimePoint start{};            // first attempt (for the latency metric)
-  Profile* profile = nullptr;          // for HandleFailure
+  Profile* profile = nullptr;          // its binder and PreBind plugins
 };
 
 // ---- construction
@@ -449,15 +449,15 @@ void Scheduler::ScheduleOne(QueuedPodInfo qpi) {
     (rejected ? metrics_.unschedulable : metrics_.errors).fetch_add(1, std::memory_order_relaxed);
     KLOG_V(2, "scheduler: unable to schedule {}/{}: {}", pod->metadata.namespace_,
            pod->metadata.name, message);
-    HandleFailure(profile, std::move(qpi), cycle, rejected ? "Unschedulable" : "SchedulerError",
-                  message, nominated);
+    HandleFailure(std::move(qpi), cycle, rejected ? "Unschedulable" : "SchedulerError", message,
+                  nominated);
     return;
   }
 
   // Assume: the next cycles see the node's resources taken while the bind is in flight.
   if (kubepp::Status as = cache_.AssumePod(info, result.suggested_host); !as.IsOk()) {
     metrics_.errors.fetch_add(1, std::memory_order_relaxed);
-    HandleFailure(profile, std::move(qpi), cycle, "SchedulerError", as.Message(), "");
+    HandleFailure(std::move(qpi), cycle, "SchedulerError", as.Message(), "");
     return;
   }
   Status rs = fw.RunReservePluginsReserve(*state, *info, result.suggested_host);
@@ -475,7 +475,7 @@ void Scheduler::ScheduleOne(QueuedPodInfo qpi) {
     bool rejected = rs.IsRejected();
     if (rejected) qpi.unschedulable_plugins.insert(rs.Plugin());
     (rejected ? metrics_.unschedulable : metrics_.errors).fetch_add(1, std::memory_order_relaxed);
-    HandleFailure(profile, std::move(qpi), cycle, rejected ? "Unschedulable" : "SchedulerError",
+    HandleFailure(std::move(qpi), cycle, rejected ? "Unschedulable" : "SchedulerError",
                   rs.Message(), "");
     return;
   }
@@ -557,14 +557,13 @@ async::Task<void> Scheduler::BindingCycle(async::Gate::Holder hold, std::shared_
   metrics_.errors.fetch_add(1, std::memory_order_relaxed);
   KLOG_V(1, "scheduler: binding {}/{} to {} failed: {}", pod.Pod().metadata.namespace_,
          pod.Pod().metadata.name, job->node, s.Message());
-  HandleFailure(*job->profile, std::move(job->qpi), job->cycle, "SchedulerError",
+  HandleFailure(std::move(job->qpi), job->cycle, "SchedulerError",
                 "binding rejected: " + s.Message(), "");
   hold.Release();
 }
 
-void Scheduler::HandleFailure(Profile& /*profile*/, QueuedPodInfo qpi, int64_t cycle,
-                              const std::string& reason, const std::string& message,
-                              const std::string& nominated_node) {
+void Scheduler::HandleFailure(QueuedPodInfo qpi, int64_t cycle, const std::string& reason,
+                              const std::string& message, const std::string& nominated_node) {
   // The pod as the informer has it now: gone or bound meanwhile means nothing to do.
   const api::Pod& old = *qpi.pod;
   auto pod = pods_.GetLister().Get(old.metadata.namespace_, old.metadata.name);

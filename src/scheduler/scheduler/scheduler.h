@@ -144,7 +144,7 @@ class Scheduler {
   bool Responsible(const api::Pod& pod) const;
   void Loop();
   void ScheduleOne(QueuedPodInfo qpi);
-  void HandleFailure(Profile& profile, QueuedPodInfo qpi, int64_t cycle, const std::string& reason,
+  void HandleFailure(QueuedPodInfo qpi, int64_t cycle, const std::string& reason,
                      const std::string& message, const std::string& nominated_node);
   async::Task<void> BindingCycle(async::Gate::Holder hold, std::shared_ptr<BindJob> job);
   async::Task<void> UpdatePodCondition(async::Gate::Holder hold,
