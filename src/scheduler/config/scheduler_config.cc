@@ -473,7 +473,7 @@ struct DecodedArgs {
   PluginArgs args;
   bool fit_rtcr = false;  // NodeResourcesFit: scoringStrategy.requestedToCapacityRatio given
   std::vector<bool> spread_selector;  // PodTopologySpread: constraint i has a labelSelector
-  // DefaultPreemption (kubepp has no type for it; validated, then dropped).
+  // DefaultPreemption (copied into args as DefaultPreemptionArgs once decoded).
   int32_t min_candidate_nodes_percentage = 10;
   int32_t min_candidate_nodes_absolute = 100;
   // VolumeBinding (same).
@@ -662,6 +662,9 @@ DecodedArgs DecodeArgs(DecodeState& st, const std::string& plugin, const json::v
         Unknown(c);
       }
     });
+    out.args =
+        DefaultPreemptionArgs{.min_candidate_nodes_percentage = out.min_candidate_nodes_percentage,
+                              .min_candidate_nodes_absolute = out.min_candidate_nodes_absolute};
   } else if (plugin == "VolumeBinding") {
     ReadStruct(root, go_type, go_struct, [&](std::string_view k, const FieldRef& c) {
       if (IsTypeMeta(k)) {

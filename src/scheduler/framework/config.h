@@ -89,10 +89,17 @@ struct InterPodAffinityArgs {
   bool ignore_preferred_terms_of_existing_pods = false;
 };
 
+// How many nodes preemption dry-runs at least: max(nodes * percentage / 100, absolute), capped
+// at the number of nodes (upstream's DefaultPreemptionArgs).
+struct DefaultPreemptionArgs {
+  int32_t min_candidate_nodes_percentage = 10;  // 0..100
+  int32_t min_candidate_nodes_absolute = 100;   // >= 0; not both 0
+};
+
 // Plugin args; monostate when a plugin takes none (or uses its defaults).
 using PluginArgs =
     std::variant<std::monostate, NodeResourcesFitArgs, NodeResourcesBalancedAllocationArgs,
-                 PodTopologySpreadArgs, InterPodAffinityArgs>;
+                 PodTopologySpreadArgs, InterPodAffinityArgs, DefaultPreemptionArgs>;
 
 struct PluginConfig {
   std::string name;  // the plugin these args are for

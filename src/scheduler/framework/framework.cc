@@ -63,9 +63,13 @@ void DefaultNormalizeScore(int64_t max_priority, bool reverse, std::span<NodeSco
 
 Result<std::unique_ptr<Framework>> Framework::New(const Registry& registry,
                                                   const KubeSchedulerProfile& profile,
-                                                  const ClusterLister* listers) {
+                                                  const ClusterLister* listers,
+                                                  const PodNominator* nominator,
+                                                  PreemptionActions* preemption) {
   std::unique_ptr<Framework> fw(new Framework());
   fw->listers_ = listers;
+  fw->nominator_ = nominator;
+  fw->preemption_ = preemption;
   fw->profile_name_ = profile.scheduler_name;
   if (profile.percentage_of_nodes_to_score.has_value() &&
       *profile.percentage_of_nodes_to_score != 0) {
@@ -255,6 +259,36 @@ Status Framework::RunFilterPlugins(const CycleState& state, const PodInfo& pod,
   return {};
 }
 
+Status Framework::RunFilterPluginsWithNominatedPods(const CycleState& state, const PodInfo& pod,
+                                                    const NodeInfo& node) const {
+  // Pass 1 with the nominated pods of equal or higher priority added (the pod must not take the
+  // room they were promised); pass 2 without them (affinity to them must not be counted on),
+  // only when pass 1 added some and passed (upstream's RunFilterPluginsWithNominatedPods).
+  std::vector<std::shared_ptr<const PodInfo>> nominated;
+  if (nominator_ != nullptr) nominated = nominator_->NominatedPodsForNode(node.NodeName());
+  if (nominated.empty()) return RunFilterPlugins(state, pod, node);
+  const int32_t priority = pod.Pod().spec.priority.value_or(0);
+  std::shared_ptr<NodeInfo> node_with;
+  std::unique_ptr<CycleState> state_with;
+  for (const auto& np : nominated) {
+    if (np->Pod().spec.priority.value_or(0) < priority || np->key == pod.key) continue;
+    if (node_with == nullptr) {
+      node_with = node.Clone();
+      state_with = state.Clone();
+    }
+    node_with->AddPod(np);
+    Status s = RunPreFilterExtensionAddPod(*state_with, pod, *np, *node_with);
+    if (!s.IsSuccess()) {
+      return Status::Error("adding nominated pod " + np->Pod().metadata.namespace_ + "/" +
+                           np->Pod().metadata.name + ": " + s.Message());
+    }
+  }
+  if (node_with == nullptr) return RunFilterPlugins(state, pod, node);
+  Status s = RunFilterPlugins(*state_with, pod, *node_with);
+  if (!s.IsSuccess()) return s;
+  return RunFilterPlugins(state, pod, node);
+}
+
 Status Framework::RunPreFilterExtensionAddPod(CycleState& state, const PodInfo& pod,
                                               const PodInfo& pod_to_add,
                                               const NodeInfo& node) const {
@@ -285,7 +319,10 @@ Status Framework::RunPreFilterExtensionRemovePod(CycleState& state, const PodInf
 
 Status Framework::RunPostFilterPlugins(CycleState& state, const PodInfo& pod,
                                        const NodeToStatus& filtered, PostFilterResult& result) {
+  // `result` gets the successful plugin's result, else the last one that asked to override the
+  // nomination (upstream keeps the last non-noop result).
   std::vector<std::string> reasons;
+  std::string rejector;
   for (const auto& e : post_filter_) {
     PostFilterResult r;
     Status s = e.plugin->PostFilter(state, pod, filtered, r);
@@ -294,12 +331,17 @@ Status Framework::RunPostFilterPlugins(CycleState& state, const PodInfo& pod,
       return s;
     }
     if (s.Code() == StatusCode::kUnschedulableAndUnresolvable) {
+      result = std::move(r);
       return std::move(s).WithPlugin(e.plugin->Name());
     }
-    if (!s.IsRejected()) return std::move(s).WithPlugin(e.plugin->Name());
+    if (!s.IsRejected()) {
+      return Status::Error(s.Message()).WithPlugin(e.plugin->Name());
+    }
+    if (r.mode == PostFilterResult::Mode::kOverride) result = std::move(r);
     for (auto& reason : s.Reasons()) reasons.push_back(reason);
+    if (rejector.empty()) rejector = e.plugin->Name();
   }
-  return {StatusCode::kUnschedulable, std::move(reasons)};
+  return Status{StatusCode::kUnschedulable, std::move(reasons)}.WithPlugin(rejector);
 }
 
 Status Framework::RunPreScorePlugins(CycleState& state, const PodInfo& pod,

@@ -37,9 +37,13 @@ class Framework : public Handle {
   // Score plugins, or a factory error.
   // `listers` (borrowed, may be null) is what Handle::Listers() returns; it must outlive the
   // framework.
+  // `nominator` and `preemption` (borrowed, may be null) are what Handle::Nominator() and
+  // Handle::Preemption() return; they must outlive the framework too.
   static Result<std::unique_ptr<Framework>> New(const Registry& registry,
                                                 const KubeSchedulerProfile& profile,
-                                                const ClusterLister* listers = nullptr);
+                                                const ClusterLister* listers = nullptr,
+                                                const PodNominator* nominator = nullptr,
+                                                PreemptionActions* preemption = nullptr);
 
   const std::string& ProfileName() const { return profile_name_; }
   std::optional<int32_t> PercentageOfNodesToScore() const { return percentage_; }
@@ -50,6 +54,8 @@ class Framework : public Handle {
   // Handle
   const Snapshot& SnapshotSharedLister() const override;
   const ClusterLister* Listers() const override { return listers_; }
+  const PodNominator* Nominator() const override { return nominator_; }
+  PreemptionActions* Preemption() const override { return preemption_; }
 
   bool HasFilterPlugins() const { return !filter_.empty(); }
   bool HasPostFilterPlugins() const { return !post_filter_.empty(); }
@@ -71,11 +77,15 @@ class Framework : public Handle {
   // Runs the Filter plugins (not skipped) on one node; stops at the first that rejects. A
   // non-rejection failure becomes Error. The failing plugin's name is in Status::Plugin().
   Status RunFilterPlugins(const CycleState& state, const PodInfo& pod, const NodeInfo& node) const;
-  // PreFilterExtensions of every PreFilter plugin (preemption's simulation).
+  // Handle's runners (see interface.h).
+  Status RunFilterPluginsWithNominatedPods(const CycleState& state, const PodInfo& pod,
+                                           const NodeInfo& node) const override;
   Status RunPreFilterExtensionAddPod(CycleState& state, const PodInfo& pod,
-                                     const PodInfo& pod_to_add, const NodeInfo& node) const;
+                                     const PodInfo& pod_to_add,
+                                     const NodeInfo& node) const override;
   Status RunPreFilterExtensionRemovePod(CycleState& state, const PodInfo& pod,
-                                        const PodInfo& pod_to_remove, const NodeInfo& node) const;
+                                        const PodInfo& pod_to_remove,
+                                        const NodeInfo& node) const override;
   // Runs the PostFilter plugins until one succeeds or fails with something other than
   // Unschedulable.
   Status RunPostFilterPlugins(CycleState& state, const PodInfo& pod, const NodeToStatus& filtered,
@@ -122,10 +132,12 @@ class Framework : public Handle {
   std::vector<Entry<PreBindPlugin>> pre_bind_;
   std::vector<Entry<BindPlugin>> bind_;
   std::vector<Entry<PostBindPlugin>> post_bind_;
-  std::vector<int> pre_filter_to_filter_;   // PreFilter index -> Filter index of that plugin, -1
-  std::vector<int> pre_score_to_score_;     // PreScore index -> Score index of that plugin, -1
-  const Snapshot* snapshot_ = nullptr;      // the current cycle's snapshot, borrowed
-  const ClusterLister* listers_ = nullptr;  // other cluster objects, borrowed (may be null)
+  std::vector<int> pre_filter_to_filter_;    // PreFilter index -> Filter index of that plugin, -1
+  std::vector<int> pre_score_to_score_;      // PreScore index -> Score index of that plugin, -1
+  const Snapshot* snapshot_ = nullptr;       // the current cycle's snapshot, borrowed
+  const ClusterLister* listers_ = nullptr;   // other cluster objects, borrowed (may be null)
+  const PodNominator* nominator_ = nullptr;  // nominated pods, borrowed (may be null)
+  PreemptionActions* preemption_ = nullptr;  // preemption's API calls, borrowed (may be null)
 };
 
 }  // namespace kubepp::scheduler

@@ -477,5 +477,94 @@ TEST_F(FrameworkTest, FeasibleSearchStopsEarlyAndRotates) {
   EXPECT_EQ(cursor.next_start_node_index, 840);
 }
 
+// ---- nominated pods in Filter
+
+// Rejects a node that already has a pod.
+class MaxOnePod : public FilterPlugin {
+ public:
+  std::string_view Name() const override { return "MaxOnePod"; }
+  Status Filter(const CycleState& /*state*/, const PodInfo& /*pod*/,
+                const NodeInfo& node) const override {
+    if (node.Pods().empty()) return {};
+    return Status::Unschedulable("node(s) already have a pod");
+  }
+};
+
+class FakeNominator : public PodNominator {
+ public:
+  std::vector<std::shared_ptr<const PodInfo>> NominatedPodsForNode(
+      std::string_view node) const override {
+    auto it = pods.find(std::string(node));
+    return it == pods.end() ? std::vector<std::shared_ptr<const PodInfo>>{} : it->second;
+  }
+  std::map<std::string, std::vector<std::shared_ptr<const PodInfo>>> pods;
+};
+
+std::shared_ptr<const PodInfo> PodWithPriority(const std::string& name, int32_t priority,
+                                               const std::string& nominated = "") {
+  auto pod = std::make_shared<api::Pod>();
+  pod->metadata.name = name;
+  pod->metadata.namespace_ = "default";
+  pod->metadata.uid = "uid-" + name;
+  pod->spec.priority = priority;
+  pod->status.nominatedNodeName = nominated;
+  return PodInfo::Make(pod);
+}
+
+TEST(NominatedPodsTest, FilterCountsNominatedPodsOfEqualOrHigherPriority) {
+  Registry registry;
+  ASSERT_TRUE(registry
+                  .Register("MaxOnePod",
+                            [](const PluginArgs&, Handle&) -> Result<std::unique_ptr<Plugin>> {
+                              return std::unique_ptr<Plugin>(std::make_unique<MaxOnePod>());
+                            })
+                  .IsOk());
+  KubeSchedulerProfile profile;
+  profile.plugins.filter.enabled = {{"MaxOnePod", 0}};
+  FakeNominator nominator;
+  auto fw_or = Framework::New(registry, profile, nullptr, &nominator);
+  ASSERT_TRUE(fw_or.IsOk()) << fw_or.status().ToString();
+  Framework& fw = **fw_or;
+  EXPECT_EQ(fw.Nominator(), &nominator);
+
+  NodeInfo n0(MakeNode("n0", "1", "1Gi"));
+  NodeInfo n1(MakeNode("n1", "1", "1Gi"));
+  auto pod = PodWithPriority("p", 10);
+  CycleState state;
+  EXPECT_TRUE(fw.RunFilterPluginsWithNominatedPods(state, *pod, n0).IsSuccess());
+
+  nominator.pods["n0"] = {PodWithPriority("higher", 20)};
+  nominator.pods["n1"] = {PodWithPriority("lower", 5)};
+  Status s = fw.RunFilterPluginsWithNominatedPods(state, *pod, n0);
+  EXPECT_EQ(s.Code(), StatusCode::kUnschedulable);
+  EXPECT_EQ(s.Plugin(), "MaxOnePod");
+  EXPECT_TRUE(n0.Pods().empty());  // simulated on a copy
+  EXPECT_TRUE(fw.RunFilterPluginsWithNominatedPods(state, *pod, n1).IsSuccess());
+  nominator.pods["n1"] = {PodWithPriority("equal", 10)};
+  EXPECT_FALSE(fw.RunFilterPluginsWithNominatedPods(state, *pod, n1).IsSuccess());
+  // The pod itself nominated there does not count.
+  nominator.pods["n1"] = {pod};
+  EXPECT_TRUE(fw.RunFilterPluginsWithNominatedPods(state, *pod, n1).IsSuccess());
+
+  // A pod nominated to n2 (status.nominatedNodeName) is tried there first.
+  std::vector<std::shared_ptr<const api::Node>> nodes;
+  for (int i = 0; i < 4; ++i) nodes.push_back(MakeNode("n" + std::to_string(i), "1", "1Gi"));
+  Snapshot snapshot = Snapshot::FromObjects({}, nodes);
+  nominator.pods.clear();
+  for (int round = 0; round < 3; ++round) {
+    NodeCursor cursor;
+    cursor.next_start_node_index = round;
+    std::mt19937_64 rng(static_cast<uint64_t>(round));
+    ScheduleResult result;
+    std::optional<FitError> fit_error;
+    CycleState st;
+    auto nominated = PodWithPriority("nominated", 10, "n2");
+    ASSERT_TRUE(
+        SchedulePod(fw, st, *nominated, snapshot, 0, cursor, rng, result, fit_error).IsSuccess());
+    EXPECT_EQ(result.suggested_host, "n2");
+    EXPECT_EQ(cursor.next_start_node_index, round);  // no search happened
+  }
+}
+
 }  // namespace
 }  // namespace kubepp::scheduler

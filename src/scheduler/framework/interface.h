@@ -65,9 +65,13 @@ class NodeToStatus {
   Status absent_;                                     // for nodes not in statuses_
 };
 
-// What PostFilter (preemption) decided.
+// What PostFilter (preemption) decided about the pod's nomination (upstream's NominatingInfo):
+// kNoop leaves it as it is; kOverride sets status.nominatedNodeName to nominated_node_name ("":
+// clears it, e.g. when preemption cannot help anywhere).
 struct PostFilterResult {
-  std::string nominated_node_name;  // "" when none
+  enum class Mode : uint8_t { kNoop, kOverride };
+  Mode mode = Mode::kNoop;
+  std::string nominated_node_name;  // with kOverride; "" clears
 };
 
 // Cluster objects some plugins read besides nodes and pods (upstream's SharedInformerFactory
@@ -89,6 +93,43 @@ class ClusterLister {
   virtual std::vector<std::shared_ptr<const api::Namespace>> Namespaces() const = 0;
   virtual std::shared_ptr<const api::PersistentVolumeClaim> GetPersistentVolumeClaim(
       std::string_view ns, std::string_view name) const = 0;
+  // nullptr when absent.
+  virtual std::shared_ptr<const api::PersistentVolume> GetPersistentVolume(
+      std::string_view name) const = 0;
+  // Every namespace's PodDisruptionBudgets (preemption prefers victims they do not protect).
+  virtual std::vector<std::shared_ptr<const api::PodDisruptionBudget>> PodDisruptionBudgets()
+      const = 0;
+};
+
+// The pods nominated to run on a node (upstream's PodNominator): preemptors waiting for their
+// victims to leave, known from status.nominatedNodeName or from this scheduler's own
+// preemption. Filter counts nominated pods of equal or higher priority as if they ran there
+// (Handle::RunFilterPluginsWithNominatedPods). Thread-safe.
+class PodNominator {
+ public:
+  virtual ~PodNominator() = default;
+  // The pods nominated to `node`, in the order they were nominated; empty for most nodes, and
+  // cheap then (called per node in Filter).
+  virtual std::vector<std::shared_ptr<const PodInfo>> NominatedPodsForNode(
+      std::string_view node) const = 0;
+};
+
+// What preemption does to the cluster (upstream's plugins use the clientset and the event
+// recorder). Blocking: called on the scheduling thread, each call waits for the API server.
+class PreemptionActions {
+ public:
+  virtual ~PreemptionActions() = default;
+  // Preempts `victim` for `preemptor`, which is nominated to `node` (upstream's
+  // prepareCandidate): adds the status condition DisruptionTarget=True (reason
+  // PreemptionByScheduler, message "<preemptor's schedulerName>: preempting to accommodate a
+  // higher priority pod") unless present, deletes the victim (its own grace period), and records
+  // the event "Preempted" "Preempted by pod <preemptor uid> on node <node>" on the victim. A
+  // victim already gone is success.
+  virtual kubepp::Status PreemptPod(const api::Pod& preemptor, const api::Pod& victim,
+                                    const std::string& node) = 0;
+  // Clears status.nominatedNodeName of `pod` (a lower-priority pod nominated to the node the
+  // preemptor takes). A pod gone is success.
+  virtual kubepp::Status ClearNominatedNodeName(const api::Pod& pod) = 0;
 };
 
 // What plugins may ask of the framework (upstream's framework.Handle, the part we have).
@@ -100,6 +141,28 @@ class Handle {
   // The cluster's other objects; nullptr when the framework was built without them (plugins
   // then behave as if none exist).
   virtual const ClusterLister* Listers() const { return nullptr; }
+  // The nominated pods; nullptr when the framework was built without a nominator (no pod is
+  // nominated anywhere).
+  virtual const PodNominator* Nominator() const { return nullptr; }
+  // Preemption's API calls; nullptr when the framework was built without them (preemption then
+  // fails with an Error status).
+  virtual PreemptionActions* Preemption() const { return nullptr; }
+
+  // The framework's runners, for plugins that simulate (preemption). Filter with the nominated
+  // pods of equal or higher priority (other than `pod`) added to a copy of `node` and `state`,
+  // then, when that passed and pods were added, again without them (upstream's
+  // RunFilterPluginsWithNominatedPods: a conservative answer for both resource and affinity
+  // filters).
+  virtual Status RunFilterPluginsWithNominatedPods(const CycleState& state, const PodInfo& pod,
+                                                   const NodeInfo& node) const = 0;
+  // Every PreFilter plugin's PreFilterExtensions::AddPod / RemovePod (plugins whose Filter is
+  // skipped for `pod` are left out).
+  virtual Status RunPreFilterExtensionAddPod(CycleState& state, const PodInfo& pod,
+                                             const PodInfo& pod_to_add,
+                                             const NodeInfo& node) const = 0;
+  virtual Status RunPreFilterExtensionRemovePod(CycleState& state, const PodInfo& pod,
+                                                const PodInfo& pod_to_remove,
+                                                const NodeInfo& node) const = 0;
 };
 
 class Plugin {

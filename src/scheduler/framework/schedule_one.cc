@@ -86,6 +86,19 @@ Status FindNodesThatFitPod(Framework& fw, CycleState& state, const PodInfo& pod,
         Status::UnschedulableAndUnresolvable("node(s) didn't satisfy plugin(s) " + plugins + "]"));
   }
 
+  // A node nominated by an earlier preemption is likely the only one that fits: try it first
+  // (upstream's evaluateNominatedNode).
+  if (const std::string& nnn = pod.Pod().status.nominatedNodeName; !nnn.empty()) {
+    if (const NodeInfo* n = snapshot.Get(nnn); n != nullptr) {
+      Status fs = fw.RunFilterPluginsWithNominatedPods(state, pod, *n);
+      if (fs.IsSuccess()) {
+        feasible.push_back(n);
+        return {};
+      }
+      if (fs.IsError()) return fs;
+    }
+  }
+
   const auto num_nodes = static_cast<int32_t>(nodes.size());
   if (num_nodes == 0) return {};
   const int32_t to_find =
@@ -102,7 +115,7 @@ Status FindNodesThatFitPod(Framework& fw, CycleState& state, const PodInfo& pod,
     for (int32_t i = 0; i < num_nodes && static_cast<int32_t>(feasible.size()) < to_find; ++i) {
       const NodeInfo* node = nodes[static_cast<size_t>((start + i) % num_nodes)];
       ++processed;
-      Status fs = fw.RunFilterPlugins(state, pod, *node);
+      Status fs = fw.RunFilterPluginsWithNominatedPods(state, pod, *node);
       if (fs.IsSuccess()) {
         feasible.push_back(node);
         continue;

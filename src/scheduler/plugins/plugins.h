@@ -1,7 +1,9 @@
 // The in-tree filter and score plugins (upstream's pkg/scheduler/framework/plugins), with
 // upstream's names, reasons and scores:
 //   NodeName, NodeUnschedulable, NodePorts, TaintToleration, NodeAffinity, NodeResourcesFit,
-//   NodeResourcesBalancedAllocation, ImageLocality, PodTopologySpread, InterPodAffinity.
+//   NodeResourcesBalancedAllocation, ImageLocality, PodTopologySpread, InterPodAffinity,
+//   VolumeBinding (claims must exist and be bound; bound volumes' node affinity), and the
+//   PostFilter DefaultPreemption.
 // Each is built through its factory (also registered by NewInTreeRegistry) and used through the
 // framework interfaces (FilterPlugin, ScorePlugin, ...). Filter/Score are const, thread-safe and
 // allocate nothing on success; per-pod work happens in PreFilter/PreScore.
@@ -28,6 +30,8 @@ inline constexpr std::string_view kNodeResourcesBalancedAllocation =
 inline constexpr std::string_view kImageLocality = "ImageLocality";
 inline constexpr std::string_view kPodTopologySpread = "PodTopologySpread";
 inline constexpr std::string_view kInterPodAffinity = "InterPodAffinity";
+inline constexpr std::string_view kVolumeBinding = "VolumeBinding";
+inline constexpr std::string_view kDefaultPreemption = "DefaultPreemption";
 
 // Upstream's rejection reasons.
 inline constexpr std::string_view kErrReasonNodeName =
@@ -71,13 +75,18 @@ Result<std::unique_ptr<Plugin>> NewNodeResourcesBalancedAllocation(const PluginA
 Result<std::unique_ptr<Plugin>> NewImageLocality(const PluginArgs& args, Handle& handle);
 Result<std::unique_ptr<Plugin>> NewPodTopologySpread(const PluginArgs& args, Handle& handle);
 Result<std::unique_ptr<Plugin>> NewInterPodAffinity(const PluginArgs& args, Handle& handle);
+// VolumeBinding reads claims and volumes through Handle::Listers().
+Result<std::unique_ptr<Plugin>> NewVolumeBinding(const PluginArgs& args, Handle& handle);
+// DefaultPreemption (args: DefaultPreemptionArgs) simulates through the handle's runners, reads
+// PodDisruptionBudgets through Handle::Listers() and acts through Handle::Preemption().
+Result<std::unique_ptr<Plugin>> NewDefaultPreemption(const PluginArgs& args, Handle& handle);
 
 // Every plugin above under its name.
 Registry NewInTreeRegistry();
 
 // Upstream's default profile (getDefaultPlugins: multiPoint with TaintToleration 3,
-// NodeAffinity 2, NodeResourcesFit 1, PodTopologySpread 2, InterPodAffinity 2,
-// NodeResourcesBalancedAllocation 1, ImageLocality 1), limited
+// NodeAffinity 2, NodeResourcesFit 1, VolumeBinding, PodTopologySpread 2, InterPodAffinity 2,
+// DefaultPreemption, NodeResourcesBalancedAllocation 1, ImageLocality 1), limited
 // to the plugins above, in upstream's order. The caller adds PrioritySort, DefaultBinder, ... of
 // its own.
 KubeSchedulerProfile DefaultProfile();

@@ -7,15 +7,12 @@
 #include "scheduler/framework/framework.h"
 #include "scheduler/framework/schedule_one.h"
 #include "scheduler/plugins/helpers.h"
+#include "scheduler/plugins/testing/fakes.h"
 
 namespace kubepp::scheduler::plugins {
 namespace {
 
-class FakeHandle : public Handle {
- public:
-  const Snapshot& SnapshotSharedLister() const override { return snapshot; }
-  Snapshot snapshot;
-};
+using fakes::FakeHandle;
 
 std::shared_ptr<api::Node> MakeNode(const std::string& name, const std::string& cpu = "4",
                                     const std::string& memory = "8Gi",
@@ -441,7 +438,8 @@ TEST(DefaultProfileTest, SchedulesLikeUpstream) {
   EXPECT_EQ(by_point["Filter"],
             (std::vector<std::string>{"NodeUnschedulable", "NodeName", "TaintToleration",
                                       "NodeAffinity", "NodePorts", "NodeResourcesFit",
-                                      "PodTopologySpread", "InterPodAffinity"}));
+                                      "VolumeBinding", "PodTopologySpread", "InterPodAffinity"}));
+  EXPECT_EQ(by_point["PostFilter"], (std::vector<std::string>{"DefaultPreemption"}));
   EXPECT_EQ(by_point["Score"],
             (std::vector<std::string>{"TaintToleration:3", "NodeAffinity:2", "NodeResourcesFit:1",
                                       "PodTopologySpread:2", "InterPodAffinity:2",

@@ -18,6 +18,8 @@ Registry NewInTreeRegistry() {
   add(kImageLocality, &NewImageLocality);
   add(kPodTopologySpread, &NewPodTopologySpread);
   add(kInterPodAffinity, &NewInterPodAffinity);
+  add(kVolumeBinding, &NewVolumeBinding);
+  add(kDefaultPreemption, &NewDefaultPreemption);
   return r;
 }
 
@@ -30,8 +32,10 @@ KubeSchedulerProfile DefaultProfile() {
       {std::string(kNodeAffinity), 2},
       {std::string(kNodePorts), 0},
       {std::string(kNodeResourcesFit), 1},
+      {std::string(kVolumeBinding), 0},
       {std::string(kPodTopologySpread), 2},
       {std::string(kInterPodAffinity), 2},
+      {std::string(kDefaultPreemption), 0},
       {std::string(kNodeResourcesBalancedAllocation), 1},
       {std::string(kImageLocality), 1},
   };

@@ -8,78 +8,18 @@
 #include "scheduler/framework/framework.h"
 #include "scheduler/framework/schedule_one.h"
 #include "scheduler/plugins/plugins.h"
+#include "scheduler/plugins/testing/fakes.h"
 
 namespace kubepp::scheduler::plugins {
 namespace {
+
+using fakes::FakeClusterLister;
+using fakes::FakeHandle;
 
 using Labels = std::map<std::string, std::string>;
 
 constexpr const char* kZone = "topology.kubernetes.io/zone";
 constexpr const char* kHostname = "kubernetes.io/hostname";
-
-class FakeClusterLister : public ClusterLister {
- public:
-  std::vector<std::shared_ptr<const api::Service>> Services(std::string_view ns) const override {
-    return InNamespace(services, ns);
-  }
-  std::vector<std::shared_ptr<const api::ReplicationController>> ReplicationControllers(
-      std::string_view ns) const override {
-    return InNamespace(rcs, ns);
-  }
-  std::vector<std::shared_ptr<const api::ReplicaSet>> ReplicaSets(
-      std::string_view ns) const override {
-    return InNamespace(replica_sets, ns);
-  }
-  std::vector<std::shared_ptr<const api::StatefulSet>> StatefulSets(
-      std::string_view ns) const override {
-    return InNamespace(stateful_sets, ns);
-  }
-  std::shared_ptr<const api::Namespace> GetNamespace(std::string_view name) const override {
-    for (const auto& n : namespaces) {
-      if (n->metadata.name == name) return n;
-    }
-    return nullptr;
-  }
-  std::vector<std::shared_ptr<const api::Namespace>> Namespaces() const override {
-    return namespaces;
-  }
-  std::shared_ptr<const api::PersistentVolumeClaim> GetPersistentVolumeClaim(
-      std::string_view /*ns*/, std::string_view /*name*/) const override {
-    return nullptr;
-  }
-
-  void AddNamespace(const std::string& name, Labels labels) {
-    auto n = std::make_shared<api::Namespace>();
-    n->metadata.name = name;
-    n->metadata.labels = std::move(labels);
-    namespaces.push_back(n);
-  }
-
-  std::vector<std::shared_ptr<const api::Service>> services;
-  std::vector<std::shared_ptr<const api::ReplicationController>> rcs;
-  std::vector<std::shared_ptr<const api::ReplicaSet>> replica_sets;
-  std::vector<std::shared_ptr<const api::StatefulSet>> stateful_sets;
-  std::vector<std::shared_ptr<const api::Namespace>> namespaces;
-
- private:
-  template <typename T>
-  static std::vector<std::shared_ptr<const T>> InNamespace(
-      const std::vector<std::shared_ptr<const T>>& all, std::string_view ns) {
-    std::vector<std::shared_ptr<const T>> out;
-    for (const auto& o : all) {
-      if (o->metadata.namespace_ == ns) out.push_back(o);
-    }
-    return out;
-  }
-};
-
-class FakeHandle : public Handle {
- public:
-  const Snapshot& SnapshotSharedLister() const override { return snapshot; }
-  const ClusterLister* Listers() const override { return listers; }
-  Snapshot snapshot;
-  const ClusterLister* listers = nullptr;
-};
 
 std::shared_ptr<api::Node> MakeNode(const std::string& name, Labels labels) {
   auto n = std::make_shared<api::Node>();

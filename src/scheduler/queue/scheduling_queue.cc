@@ -136,6 +136,7 @@ bool SchedulingQueue::InterestedLocked(const QueuedPodInfo& info, const ClusterE
 }
 
 void SchedulingQueue::Add(std::shared_ptr<const api::Pod> pod) {
+  if (!pod->status.nominatedNodeName.empty()) nominator_.AddNominatedPod(PodInfo::Make(pod));
   std::string key = PodKey(*pod);
   std::lock_guard lock(mu_);
   TakeLocked(key);
@@ -152,6 +153,11 @@ void SchedulingQueue::Add(std::shared_ptr<const api::Pod> pod) {
 
 void SchedulingQueue::Update(const std::shared_ptr<const api::Pod>& old_pod,
                              std::shared_ptr<const api::Pod> pod) {
+  if (old_pod != nullptr) {
+    nominator_.UpdateNominatedPod(*old_pod, pod);
+  } else if (!pod->status.nominatedNodeName.empty()) {
+    nominator_.AddNominatedPod(PodInfo::Make(pod));
+  }
   std::string key = PodKey(*pod);
   std::lock_guard lock(mu_);
   auto it = pods_.find(key);
@@ -197,6 +203,7 @@ void SchedulingQueue::Update(const std::shared_ptr<const api::Pod>& old_pod,
 }
 
 void SchedulingQueue::Delete(const api::Pod& pod) {
+  nominator_.DeleteNominatedPodIfExists(pod);
   std::lock_guard lock(mu_);
   TakeLocked(PodKey(pod));
 }

@@ -36,6 +36,7 @@
 
 #include "api/types.h"
 #include "base/clock.h"
+#include "scheduler/queue/nominator.h"
 
 namespace kubepp::scheduler {
 
@@ -149,6 +150,12 @@ class SchedulingQueue {
   // Wakes Pop() for good.
   void Close();
 
+  // The nominated pods (upstream keeps the nominator in the queue): Add/Update/Delete keep it in
+  // step with status.nominatedNodeName; the scheduler adds preemption's nominations and drops
+  // a pod's when it is assumed.
+  Nominator& GetNominator() { return nominator_; }
+  const Nominator& GetNominator() const { return nominator_; }
+
   QueueSizes Sizes() const;
   // Every queued pod (debugging, /debug endpoints).
   std::vector<std::shared_ptr<const api::Pod>> PendingPods() const;
@@ -197,6 +204,7 @@ class SchedulingQueue {
   int64_t scheduling_cycle_ = 0;              // Pops so far
   int64_t move_request_cycle_ = -1;           // cycle of the last move request
   bool closed_ = false;
+  Nominator nominator_;  // own lock; never taken while holding mu_ and then mu_
 };
 
 // "namespace/name".

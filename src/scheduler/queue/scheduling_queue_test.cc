@@ -232,5 +232,75 @@ TEST(SchedulingQueueTest, PopBlocksUntilAPodOrClose) {
   EXPECT_FALSE(got);
 }
 
+// ---- the nominator
+
+std::vector<std::string> NominatedNames(const SchedulingQueue& q, const std::string& node) {
+  std::vector<std::string> out;
+  for (const auto& p : q.GetNominator().NominatedPodsForNode(node)) {
+    out.push_back(p->Pod().metadata.name);
+  }
+  return out;
+}
+
+std::shared_ptr<const api::Pod> WithNominated(std::shared_ptr<const api::Pod> pod,
+                                              const std::string& node) {
+  auto copy = std::make_shared<api::Pod>(*pod);
+  copy->status.nominatedNodeName = node;
+  return copy;
+}
+
+TEST(NominatorTest, FollowsStatusNominatedNodeName) {
+  FakeClock clock;
+  SchedulingQueue q(clock);
+  auto a = WithNominated(MakePod("a", 10), "n1");
+  q.Add(a);
+  q.Add(MakePod("b"));
+  EXPECT_EQ(NominatedNames(q, "n1"), std::vector<std::string>{"a"});
+  EXPECT_TRUE(NominatedNames(q, "n2").empty());
+  // Moved to another node, then cleared.
+  auto a2 = WithNominated(a, "n2");
+  q.Update(a, a2);
+  EXPECT_TRUE(NominatedNames(q, "n1").empty());
+  EXPECT_EQ(NominatedNames(q, "n2"), std::vector<std::string>{"a"});
+  auto a3 = WithNominated(a2, "");
+  q.Update(a2, a3);
+  EXPECT_TRUE(NominatedNames(q, "n2").empty());
+  EXPECT_EQ(q.GetNominator().NominatedNodeOf(*a3), "");
+}
+
+TEST(NominatorTest, PreemptionNominationSurvivesUpdatesWithoutStatusUntilDeleted) {
+  FakeClock clock;
+  SchedulingQueue q(clock);
+  auto a = MakePod("a", 10);
+  q.Add(a);
+  // The scheduler nominated it before the status patch came back.
+  q.GetNominator().AddNominatedPod(PodInfo::Make(a), "n1");
+  auto relabelled = std::make_shared<api::Pod>(*a);
+  relabelled->metadata.labels["x"] = "y";
+  q.Update(a, relabelled);
+  auto pods = q.GetNominator().NominatedPodsForNode("n1");
+  ASSERT_EQ(pods.size(), 1U);
+  EXPECT_EQ(pods[0]->Pod().metadata.labels.at("x"), "y");  // the new pod is kept
+  q.Delete(*relabelled);
+  EXPECT_TRUE(NominatedNames(q, "n1").empty());
+}
+
+TEST(NominatorTest, ReNominationReplacesAndOrderIsKept) {
+  Nominator n;
+  auto a = MakePod("a");
+  auto b = MakePod("b");
+  n.AddNominatedPod(PodInfo::Make(a), "n1");
+  n.AddNominatedPod(PodInfo::Make(b), "n1");
+  n.AddNominatedPod(PodInfo::Make(a), "n1");  // again: now after b
+  auto pods = n.NominatedPodsForNode("n1");
+  ASSERT_EQ(pods.size(), 2U);
+  EXPECT_EQ(pods[0]->Pod().metadata.name, "b");
+  EXPECT_EQ(pods[1]->Pod().metadata.name, "a");
+  n.AddNominatedPod(PodInfo::Make(a));  // no node given, none in the status: not nominated
+  EXPECT_EQ(n.NominatedNodeOf(*a), "");
+  n.DeleteNominatedPodIfExists(*b);
+  EXPECT_TRUE(n.NominatedPodsForNode("n1").empty());
+}
+
 }  // namespace
 }  // namespace kubepp::scheduler

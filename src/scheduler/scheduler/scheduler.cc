@@ -73,6 +73,7 @@ KubeSchedulerProfile DefaultSchedulerProfile() {
 
 std::vector<PluginConfig> DefaultPluginArgs() {
   return {
+      {"DefaultPreemption", DefaultPreemptionArgs{}},
       {"InterPodAffinity", InterPodAffinityArgs{}},
       {"NodeResourcesBalancedAllocation", NodeResourcesBalancedAllocationArgs{}},
       {"NodeResourcesFit", NodeResourcesFitArgs{}},
@@ -80,7 +81,7 @@ std::vector<PluginConfig> DefaultPluginArgs() {
   };
 }
 
-Registry SchedulerRegistry(client::RestClient& client, async::asio::any_io_executor ex) {
+Registry SchedulerRegistry(client::RestClient& client, const async::asio::any_io_executor& ex) {
   Registry r = plugins::NewInTreeRegistry();
   KUBEPP_CHECK(
       r.Register(std::string(kDefaultBinder),
@@ -150,7 +151,9 @@ class Scheduler::Listers final : public ClusterLister {
         rss_(f.For<api::ReplicaSet>()),
         sss_(f.For<api::StatefulSet>()),
         namespaces_(f.For<api::Namespace>()),
-        pvcs_(f.For<api::PersistentVolumeClaim>()) {}
+        pvcs_(f.For<api::PersistentVolumeClaim>()),
+        pvs_(f.For<api::PersistentVolume>()),
+        pdbs_(f.For<api::PodDisruptionBudget>()) {}
 
   std::vector<std::shared_ptr<const api::Service>> Services(std::string_view ns) const override {
     return services_.GetLister().ListNamespace(ns);
@@ -177,6 +180,14 @@ class Scheduler::Listers final : public ClusterLister {
       std::string_view ns, std::string_view name) const override {
     return pvcs_.GetLister().Get(ns, name);
   }
+  std::shared_ptr<const api::PersistentVolume> GetPersistentVolume(
+      std::string_view name) const override {
+    return pvs_.GetLister().Get("", name);
+  }
+  std::vector<std::shared_ptr<const api::PodDisruptionBudget>> PodDisruptionBudgets()
+      const override {
+    return pdbs_.GetLister().List();
+  }
 
   client::Informer<api::Service> services_;
   client::Informer<api::ReplicationController> rcs_;
@@ -184,6 +195,82 @@ class Scheduler::Listers final : public ClusterLister {
   client::Informer<api::StatefulSet> sss_;
   client::Informer<api::Namespace> namespaces_;
   client::Informer<api::PersistentVolumeClaim> pvcs_;
+  client::Informer<api::PersistentVolume> pvs_;
+  client::Informer<api::PodDisruptionBudget> pdbs_;
+};
+
+// ---- preemption's API calls
+
+class Scheduler::Preemptor final : public PreemptionActions {
+ public:
+  explicit Preemptor(Scheduler& s) : s_(s) {}
+
+  kubepp::Status PreemptPod(const api::Pod& preemptor, const api::Pod& victim,
+                            const std::string& node) override {
+    return async::BlockOn(s_.runtime_.Executor(), Preempt(preemptor, victim, node));
+  }
+  kubepp::Status ClearNominatedNodeName(const api::Pod& pod) override {
+    if (pod.status.nominatedNodeName.empty()) return kubepp::Status::Ok();
+    return async::BlockOn(s_.runtime_.Executor(), ClearNomination(pod));
+  }
+
+ private:
+  static bool IgnoreNotFound(const kubepp::Status& st) {
+    return st.IsOk() || st.Code() == kubepp::StatusCode::kNotFound;
+  }
+
+  async::Task<kubepp::Status> Preempt(const api::Pod& preemptor, const api::Pod& victim,
+                                      const std::string& node) {
+    const std::string message =
+        SchedulerNameOf(preemptor) + ": preempting to accommodate a higher priority pod";
+    bool present = false;
+    for (const auto& c : victim.status.conditions) {
+      present = present || (c.type == "DisruptionTarget" && c.status == "True" &&
+                            c.reason == "PreemptionByScheduler" && c.message == message);
+    }
+    if (!present) {
+      boost::json::object cond;
+      cond["type"] = "DisruptionTarget";
+      cond["status"] = "True";
+      cond["lastProbeTime"] = nullptr;
+      cond["lastTransitionTime"] = FormatRfc3339(s_.clock_.WallNow());
+      cond["reason"] = "PreemptionByScheduler";
+      cond["message"] = message;
+      boost::json::object status;
+      status["conditions"] = boost::json::array{std::move(cond)};
+      boost::json::object patch;
+      patch["status"] = std::move(status);
+      client::ObjectPath path{client::ResourceOf<api::Pod>(), victim.metadata.namespace_,
+                              victim.metadata.name, "status"};
+      // Named arguments: GCC 12 mishandles temporaries in co_await expressions.
+      std::string body = boost::json::serialize(patch);
+      client::PatchOptions opts;
+      auto res = co_await s_.client_.Patch(std::move(path), client::PatchType::kStrategicMerge,
+                                           std::move(body), std::move(opts));
+      if (!IgnoreNotFound(res.status())) co_return res.status();
+      if (!res.IsOk()) co_return kubepp::Status::Ok();  // gone already
+    }
+    client::ObjectPath path{client::ResourceOf<api::Pod>(), victim.metadata.namespace_,
+                            victim.metadata.name, ""};
+    client::DeleteOptions opts;
+    auto del = co_await s_.client_.Delete(std::move(path), std::move(opts));
+    if (!IgnoreNotFound(del.status())) co_return del.status();
+    s_.recorder_->Event(victim, client::kEventTypeNormal, "Preempted",
+                        "Preempted by pod " + preemptor.metadata.uid + " on node " + node);
+    co_return kubepp::Status::Ok();
+  }
+
+  async::Task<kubepp::Status> ClearNomination(const api::Pod& pod) {
+    client::ObjectPath path{client::ResourceOf<api::Pod>(), pod.metadata.namespace_,
+                            pod.metadata.name, "status"};
+    std::string body = R"({"status":{"nominatedNodeName":null}})";
+    client::PatchOptions opts;
+    auto res = co_await s_.client_.Patch(std::move(path), client::PatchType::kMerge,
+                                         std::move(body), std::move(opts));
+    co_return IgnoreNotFound(res.status()) ? kubepp::Status::Ok() : res.status();
+  }
+
+  Scheduler& s_;
 };
 
 // What a binding cycle needs.
@@ -209,6 +296,7 @@ Scheduler::Scheduler(async::Runtime& runtime, client::RestClient& client,
       options_(std::move(options)),
       clock_(clock),
       listers_(std::make_unique<Listers>(informers)),
+      preemptor_(std::make_unique<Preemptor>(*this)),
       cache_(clock, options_.assumed_pod_ttl),
       queue_(clock, SchedulingQueueOptions{.pod_initial_backoff = options_.pod_initial_backoff,
                                            .pod_max_backoff = options_.pod_max_backoff,
@@ -238,7 +326,8 @@ kubepp::Status Scheduler::Init() {
       return kubepp::Status::Invalid("duplicate profile with scheduler name \"" +
                                      profile.scheduler_name + "\"");
     }
-    auto fw = Framework::New(registry, profile, listers_.get());
+    auto fw =
+        Framework::New(registry, profile, listers_.get(), &queue_.GetNominator(), preemptor_.get());
     if (!fw.IsOk()) {
       return fw.status().WithPrefix("initializing profiles: creating profile for scheduler name " +
                                     profile.scheduler_name);
@@ -345,6 +434,18 @@ void Scheduler::AddEventHandlers() {
         ClusterEvent{EventResource::kPersistentVolumeClaim, kUpdateOther, "PvcUpdate"});
   };
   listers_->pvcs_.AddEventHandler(std::move(ch));
+
+  client::ResourceEventHandler<api::PersistentVolume> vh;
+  vh.on_add = [this](const std::shared_ptr<const api::PersistentVolume>&) {
+    queue_.MoveAllToActiveOrBackoffQueue(
+        ClusterEvent{EventResource::kPersistentVolume, kAdd, "PvAdd"});
+  };
+  vh.on_update = [this](const std::shared_ptr<const api::PersistentVolume>&,
+                        const std::shared_ptr<const api::PersistentVolume>&) {
+    queue_.MoveAllToActiveOrBackoffQueue(
+        ClusterEvent{EventResource::kPersistentVolume, kUpdateOther, "PvUpdate"});
+  };
+  listers_->pvs_.AddEventHandler(std::move(vh));
 }
 
 // ---- running
@@ -431,15 +532,21 @@ void Scheduler::ScheduleOne(QueuedPodInfo qpi) {
   Status s = SchedulePod(fw, *state, *info, snapshot_, options_.percentage_of_nodes_to_score,
                          profile.cursor, rng_, result, fit_error);
   if (!s.IsSuccess()) {
-    std::string nominated;
+    std::optional<std::string> nominated;  // nullopt: the nomination stays as it is
     std::string message = s.Message();
     if (fit_error.has_value()) {
       if (fw.HasPostFilterPlugins()) {
         PostFilterResult pf;
         Status ps = fw.RunPostFilterPlugins(*state, *info, fit_error->diagnosis.node_to_status, pf);
-        if (ps.IsSuccess()) nominated = pf.nominated_node_name;
+        if (ps.IsSuccess() || pf.mode == PostFilterResult::Mode::kOverride) {
+          nominated = pf.nominated_node_name;
+        }
         if (!ps.IsSuccess() && !ps.Message().empty()) {
           fit_error->diagnosis.post_filter_msg = ps.Message();
+        }
+        if (ps.IsError()) {
+          KLOG_ERROR("scheduler: preemption for {}/{}: {}", pod->metadata.namespace_,
+                     pod->metadata.name, ps.Message());
         }
       }
       qpi.unschedulable_plugins = fit_error->diagnosis.unschedulable_plugins;
@@ -450,16 +557,18 @@ void Scheduler::ScheduleOne(QueuedPodInfo qpi) {
     KLOG_V(2, "scheduler: unable to schedule {}/{}: {}", pod->metadata.namespace_,
            pod->metadata.name, message);
     HandleFailure(std::move(qpi), cycle, rejected ? "Unschedulable" : "SchedulerError", message,
-                  nominated);
+                  std::move(nominated));
     return;
   }
 
   // Assume: the next cycles see the node's resources taken while the bind is in flight.
   if (kubepp::Status as = cache_.AssumePod(info, result.suggested_host); !as.IsOk()) {
     metrics_.errors.fetch_add(1, std::memory_order_relaxed);
-    HandleFailure(std::move(qpi), cycle, "SchedulerError", as.Message(), "");
+    HandleFailure(std::move(qpi), cycle, "SchedulerError", as.Message(), std::nullopt);
     return;
   }
+  // Placed: its nomination (if any) has served (upstream's assume).
+  queue_.GetNominator().DeleteNominatedPodIfExists(*pod);
   Status rs = fw.RunReservePluginsReserve(*state, *info, result.suggested_host);
   std::chrono::milliseconds permit_timeout{0};
   if (rs.IsSuccess()) {
@@ -476,7 +585,7 @@ void Scheduler::ScheduleOne(QueuedPodInfo qpi) {
     if (rejected) qpi.unschedulable_plugins.insert(rs.Plugin());
     (rejected ? metrics_.unschedulable : metrics_.errors).fetch_add(1, std::memory_order_relaxed);
     HandleFailure(std::move(qpi), cycle, rejected ? "Unschedulable" : "SchedulerError",
-                  rs.Message(), "");
+                  rs.Message(), std::nullopt);
     return;
   }
 
@@ -558,12 +667,13 @@ async::Task<void> Scheduler::BindingCycle(async::Gate::Holder hold, std::shared_
   KLOG_V(1, "scheduler: binding {}/{} to {} failed: {}", pod.Pod().metadata.namespace_,
          pod.Pod().metadata.name, job->node, s.Message());
   HandleFailure(std::move(job->qpi), job->cycle, "SchedulerError",
-                "binding rejected: " + s.Message(), "");
+                "binding rejected: " + s.Message(), std::nullopt);
   hold.Release();
 }
 
 void Scheduler::HandleFailure(QueuedPodInfo qpi, int64_t cycle, const std::string& reason,
-                              const std::string& message, const std::string& nominated_node) {
+                              const std::string& message,
+                              std::optional<std::string> nominated_node) {
   // The pod as the informer has it now: gone or bound meanwhile means nothing to do.
   const api::Pod& old = *qpi.pod;
   auto pod = pods_.GetLister().Get(old.metadata.namespace_, old.metadata.name);
@@ -573,6 +683,16 @@ void Scheduler::HandleFailure(QueuedPodInfo qpi, int64_t cycle, const std::strin
     return;
   }
   if (Assigned(*pod)) return;
+  if (nominated_node.has_value()) {
+    // Preemption decided (upstream's AddNominatedPod with the PostFilter's NominatingInfo): the
+    // pod waits for its victims on that node, or its nomination is dropped.
+    Nominator& nominator = queue_.GetNominator();
+    if (nominated_node->empty()) {
+      nominator.DeleteNominatedPodIfExists(*pod);
+    } else {
+      nominator.AddNominatedPod(PodInfo::Make(pod), *nominated_node);
+    }
+  }
   qpi.pod = pod;
   queue_.AddUnschedulableIfNotPresent(std::move(qpi), cycle);
   recorder_->Event(*pod, client::kEventTypeWarning, "FailedScheduling", message);
@@ -584,7 +704,9 @@ void Scheduler::HandleFailure(QueuedPodInfo qpi, int64_t cycle, const std::strin
       same = c.status == "False" && c.reason == reason && c.message == message;
     }
   }
-  if (same && pod->status.nominatedNodeName == nominated_node) return;
+  if (same && (!nominated_node.has_value() || pod->status.nominatedNodeName == *nominated_node)) {
+    return;
+  }
   async::Gate::Holder hold = gate_.TryEnter();
   if (!hold) return;
   async::asio::co_spawn(runtime_.Executor(),
@@ -595,7 +717,7 @@ void Scheduler::HandleFailure(QueuedPodInfo qpi, int64_t cycle, const std::strin
 async::Task<void> Scheduler::UpdatePodCondition(async::Gate::Holder hold,
                                                 std::shared_ptr<const api::Pod> pod,
                                                 std::string reason, std::string message,
-                                                std::string nominated_node) {
+                                                std::optional<std::string> nominated_node) {
   std::string transition = FormatRfc3339(clock_.WallNow());
   for (const auto& c : pod->status.conditions) {
     if (c.type == kPodScheduled && c.status == "False" && !c.lastTransitionTime.empty()) {
@@ -611,11 +733,11 @@ async::Task<void> Scheduler::UpdatePodCondition(async::Gate::Holder hold,
   cond["message"] = message;
   boost::json::object status;
   status["conditions"] = boost::json::array{std::move(cond)};
-  if (pod->status.nominatedNodeName != nominated_node) {
-    if (nominated_node.empty()) {
+  if (nominated_node.has_value() && pod->status.nominatedNodeName != *nominated_node) {
+    if (nominated_node->empty()) {
       status["nominatedNodeName"] = nullptr;
     } else {
-      status["nominatedNodeName"] = nominated_node;
+      status["nominatedNodeName"] = *nominated_node;
     }
   }
   boost::json::object patch;
@@ -678,8 +800,14 @@ std::vector<std::string> Scheduler::Describe() const {
   std::vector<std::string> out;
   for (const auto& [name, profile] : profiles_) {
     for (const auto& [point, names] : profile.framework->ListPlugins()) {
-      std::string line = name + " " + point + ":";
-      for (const auto& n : names) line += " " + n;
+      std::string line = name;
+      line += ' ';
+      line += point;
+      line += ':';
+      for (const auto& n : names) {
+        line += ' ';
+        line += n;
+      }
       out.push_back(std::move(line));
     }
   }

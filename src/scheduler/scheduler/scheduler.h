@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -84,7 +85,7 @@ KubeSchedulerProfile DefaultSchedulerProfile();
 std::vector<PluginConfig> DefaultPluginArgs();
 // Every plugin the scheduler can build: the in-tree ones plus SchedulingGates, PrioritySort and
 // DefaultBinder (bound to `client`).
-Registry SchedulerRegistry(client::RestClient& client, async::asio::any_io_executor ex);
+Registry SchedulerRegistry(client::RestClient& client, const async::asio::any_io_executor& ex);
 // Which cluster events each plugin reacts to (upstream's EventsToRegister), for the queue.
 std::map<std::string, std::vector<ClusterEvent>> PluginEvents();
 
@@ -129,6 +130,7 @@ class Scheduler {
 
  private:
   class Listers;
+  class Preemptor;
   struct Profile {
     std::unique_ptr<Framework> framework;
     NodeCursor cursor;                // where the next search starts
@@ -144,12 +146,15 @@ class Scheduler {
   bool Responsible(const api::Pod& pod) const;
   void Loop();
   void ScheduleOne(QueuedPodInfo qpi);
+  // `nominated_node`: what preemption decided about the pod's nomination (nullopt: unchanged,
+  // "": cleared, else the node).
   void HandleFailure(QueuedPodInfo qpi, int64_t cycle, const std::string& reason,
-                     const std::string& message, const std::string& nominated_node);
+                     const std::string& message, std::optional<std::string> nominated_node);
   async::Task<void> BindingCycle(async::Gate::Holder hold, std::shared_ptr<BindJob> job);
   async::Task<void> UpdatePodCondition(async::Gate::Holder hold,
                                        std::shared_ptr<const api::Pod> pod, std::string reason,
-                                       std::string message, std::string nominated_node);
+                                       std::string message,
+                                       std::optional<std::string> nominated_node);
   void FlushLoop();
   void EndBinding();  // a binding cycle's slot is free
 
@@ -159,6 +164,7 @@ class Scheduler {
   SchedulerOptions options_;                         // settings
   const Clock& clock_;                               // time
   std::unique_ptr<Listers> listers_;                 // plugins' view of other objects
+  std::unique_ptr<Preemptor> preemptor_;             // preemption's API calls
   Cache cache_;                                      // nodes and their pods
   SchedulingQueue queue_;                            // pods waiting
   std::map<std::string, Profile> profiles_;          // by schedulerName
