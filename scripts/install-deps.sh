@@ -11,7 +11,7 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libyaml-cpp-dev libsqlite3-dev libssl-dev libcli11-dev libspdlog-dev libfmt-dev
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # real parts the cluster runs and the tests start
   containerd runc containernetworking-plugins etcd-server etcd-client
