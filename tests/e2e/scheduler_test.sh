@@ -5,7 +5,9 @@
 # spread; a pod too big for any node gets upstream's FailedScheduling message in `kubectl
 # describe`; a cordoned node gets no new pods; a pod for an unknown scheduler is left alone;
 # after `kill -9` of the scheduler a new one binds what is pending; bad configurations are
-# refused. Loopback only; every process started here is ended by PID.
+# refused; a pod of a high PriorityClass preempts lower-priority pods (nominatedNodeName,
+# DisruptionTarget, Preempted event) and is bound once they are gone. Loopback only; every
+# process started here is ended by PID.
 set -u
 kubepp=$1
 tmp=$(mktemp -d)
@@ -160,6 +162,35 @@ s2=$!; pids+=($s2)
 check restart.all-bound 'eventually "[ \"\$(bound -l app=web)\" = 18 ]" 40'
 # Every node stays within its 2 cpus (18 x 200m + packer's 0 = 3.6 of 6 cpus; no double count).
 check restart.bind-once '[ "$(k get events --field-selector reason=Scheduled -o jsonpath="{range .items[*]}{.involvedObject.name}{\"\\n\"}{end}" | sort | uniq -d | grep -c .)" = 0 ]'
+
+# Preemption: every node has 0.8 cpu free; a 1.5-cpu pod of a high PriorityClass evicts
+# priority-0 web pods on one node, is nominated there, and takes the room once they are gone
+# (the test plays the kubelet and finishes their deletion).
+cat >"$tmp/urgent.yaml" <<'YAML'
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: urgent}
+value: 1000000
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: urgent}
+spec:
+  priorityClassName: urgent
+  containers:
+  - name: urgent
+    image: registry.example/web:1
+    resources: {requests: {cpu: 1500m}}
+YAML
+k apply -f "$tmp/urgent.yaml" >/dev/null
+check preempt.nominated 'eventually "[ -n \"\$(k get pod urgent -o jsonpath={.status.nominatedNodeName})\" ]" 20'
+nominated=$(k get pod urgent -o jsonpath='{.status.nominatedNodeName}')
+check preempt.event 'eventually "k get events --field-selector reason=Preempted -o jsonpath={.items[*].message} | grep -q \"on node $nominated\"" 10'
+victims=$(k get pods -l app=web -o jsonpath='{range .items[?(@.metadata.deletionTimestamp)]}{.metadata.name} {.spec.nodeName}{"\n"}{end}')
+check preempt.victims '[ -n "$victims" ] && [ -z "$(echo "$victims" | awk -v n="$nominated" "\$2 != n")" ]'
+check preempt.disruption-condition '[ "$(k get pod "$(echo "$victims" | head -1 | cut -d" " -f1)" -o jsonpath="{.status.conditions[?(@.type==\"DisruptionTarget\")].reason}")" = PreemptionByScheduler ]'
+k delete pod $(echo "$victims" | cut -d" " -f1) --force --grace-period=0 >/dev/null 2>&1
+check preempt.bound 'eventually "[ \"\$(k get pod urgent -o jsonpath={.spec.nodeName})\" = \"$nominated\" ]" 20'
 
 kill -TERM "$s2"; wait "$s2"; rc=$?
 check shutdown.clean-exit '[ $rc = 0 ]'
