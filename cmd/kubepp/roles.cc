@@ -24,7 +24,7 @@ std::span<const Role> Roles() {
            "issue #9"},
       Role{"stop", "stop a local cluster and remove everything it made", nullptr, "issue #9"},
       Role{"status", "show the state of a local cluster", nullptr, "issue #9"},
-      Role{"image", "build, import and list node images", nullptr, "issue #7"},
+      Role{"image", "build node images (pause, busybox) as OCI archives", &ImageMain, ""},
       Role{"version", "print the kubepp version and the Kubernetes API level", &VersionMain, ""},
   };
   return kRoles;

@@ -23,5 +23,6 @@ int VersionMain(int argc, char** argv);
 int ApiServerMain(int argc, char** argv);
 int ControllerManagerMain(int argc, char** argv);
 int SchedulerMain(int argc, char** argv);
+int ImageMain(int argc, char** argv);
 
 }  // namespace kubepp::cmd
