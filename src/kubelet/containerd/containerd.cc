@@ -1,8 +1,13 @@
 #include "kubelet/containerd/containerd.h"
 
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -315,6 +320,8 @@ Status Containerd::Launch() {
   argv.push_back(nullptr);
   const std::string log_path = (fs::path(options_.data_dir) / kLogFile).string();
   const bool kill_with_parent = options_.kill_with_parent;
+  const bool private_mounts = options_.private_mounts;
+  const bool new_net = options_.new_network_namespace;
   const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0) return Status::Internal(Errno("fork"));
@@ -326,6 +333,25 @@ Status Containerd::Launch() {
     }
     // Own process group: a terminal's Ctrl-C reaches kubepp, which tears pods down first.
     ::setpgid(0, 0);
+    if (private_mounts || new_net) {
+      int flags = (private_mounts ? CLONE_NEWNS : 0) | (new_net ? CLONE_NEWNET : 0);
+      if (::unshare(flags) != 0) ::_exit(126);
+      if (private_mounts &&
+          (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) != 0 ||
+           ::mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755") != 0)) {
+        ::_exit(126);
+      }
+      if (new_net) {
+        // Loopback up: the streaming server listens on 127.0.0.1.
+        int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr {};
+        std::memcpy(ifr.ifr_name, "lo", 3);
+        if (sock < 0 || ::ioctl(sock, SIOCGIFFLAGS, &ifr) != 0) ::_exit(126);
+        ifr.ifr_flags = static_cast<int16_t>(ifr.ifr_flags | IFF_UP);
+        if (::ioctl(sock, SIOCSIFFLAGS, &ifr) != 0) ::_exit(126);
+        ::close(sock);
+      }
+    }
     int fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd >= 0) {
       ::dup2(fd, 1);

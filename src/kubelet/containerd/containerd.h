@@ -62,6 +62,14 @@ struct ContainerdOptions {
   // Tests: containerd gets SIGKILL when the thread that started it dies (PR_SET_PDEATHSIG, which
   // follows the starting *thread*, so leave it off when Start() runs on a pool thread).
   bool kill_with_parent = false;
+  // A mount namespace of its own (a slave of the host's, with a private tmpfs on /run):
+  // shim sockets (/run/containerd/s), runc's and ctr's defaults and every sandbox mount stay
+  // off the host, and vanish with containerd and its shims. Mounts made on the host later (the
+  // kubelet's volumes) still propagate in.
+  bool private_mounts = false;
+  // A network namespace of its own with loopback up: the sandboxes' CNI bridge, veths and
+  // iptables rules live there (a node of its own, as `kubepp start` makes) and go with it.
+  bool new_network_namespace = false;
 };
 
 // The containerd config file (TOML, version 2) for `options`. Pure; see containerd.cc for why

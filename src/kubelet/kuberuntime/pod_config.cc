@@ -135,8 +135,7 @@ Result<std::string> ResourceFieldValue(const api::Pod& pod, const api::Container
   const std::string& r = sel.resource;
   const bool is_limit = r.rfind("limits.", 0) == 0;
   const bool is_request = r.rfind("requests.", 0) == 0;
-  if (!is_limit && !is_request)
-    return Status::Invalid("unsupported container resource: " + r);
+  if (!is_limit && !is_request) return Status::Invalid("unsupported container resource: " + r);
   const std::string name = r.substr(is_limit ? 7 : 9);
   const auto& map = is_limit ? Limits(*c) : Requests(*c);
   api::ParsedQuantity q = Get(map, name);
@@ -183,7 +182,7 @@ std::string PodHostname(const api::Pod& pod, const PodConfigOptions& options) {
   return h;
 }
 
-cri::DNSConfig MakeDnsConfig(const api::Pod& pod, const PodConfigOptions& options) {
+cri::v1::DNSConfig MakeDnsConfig(const api::Pod& pod, const PodConfigOptions& options) {
   std::string policy = pod.spec.dnsPolicy.empty() ? "ClusterFirst" : pod.spec.dnsPolicy;
   const bool host_network = Truthy(pod.spec.hostNetwork);
   if (policy == "ClusterFirst" && host_network) policy = "Default";
@@ -216,7 +215,7 @@ cri::DNSConfig MakeDnsConfig(const api::Pod& pod, const PodConfigOptions& option
       opts.push_back(text);
     }
   }
-  cri::DNSConfig out;
+  cri::v1::DNSConfig out;
   for (const auto& s : servers) out.add_servers(s);
   for (const auto& s : searches) out.add_searches(s);
   for (const auto& o : opts) out.add_options(o);
@@ -232,9 +231,9 @@ std::string PodCgroupParent(const api::Pod& pod, const PodConfigOptions& options
   return out + "/pod" + pod.metadata.uid;
 }
 
-cri::PodSandboxConfig MakeSandboxConfig(const api::Pod& pod, uint32_t attempt,
-                                        const PodConfigOptions& options) {
-  cri::PodSandboxConfig c;
+cri::v1::PodSandboxConfig MakeSandboxConfig(const api::Pod& pod, uint32_t attempt,
+                                            const PodConfigOptions& options) {
+  cri::v1::PodSandboxConfig c;
   auto* md = c.mutable_metadata();
   md->set_name(pod.metadata.name);
   md->set_uid(pod.metadata.uid);
@@ -248,7 +247,8 @@ cri::PodSandboxConfig MakeSandboxConfig(const api::Pod& pod, uint32_t attempt,
       if (p.hostPort.value_or(0) == 0) continue;
       auto* pm = c.add_port_mappings();
       const std::string proto = p.protocol.empty() ? "TCP" : p.protocol;
-      pm->set_protocol(proto == "UDP" ? cri::UDP : (proto == "SCTP" ? cri::SCTP : cri::TCP));
+      pm->set_protocol(proto == "UDP" ? cri::v1::UDP
+                                      : (proto == "SCTP" ? cri::v1::SCTP : cri::v1::TCP));
       pm->set_container_port(p.containerPort);
       pm->set_host_port(*p.hostPort);
       pm->set_host_ip(p.hostIP);
@@ -266,11 +266,11 @@ cri::PodSandboxConfig MakeSandboxConfig(const api::Pod& pod, uint32_t attempt,
   linux->set_cgroup_parent(PodCgroupParent(pod, options));
   auto* sc = linux->mutable_security_context();
   auto* ns = sc->mutable_namespace_options();
-  ns->set_network(Truthy(pod.spec.hostNetwork) ? cri::NODE : cri::POD);
+  ns->set_network(Truthy(pod.spec.hostNetwork) ? cri::v1::NODE : cri::v1::POD);
   ns->set_pid(Truthy(pod.spec.hostPID)
-                  ? cri::NODE
-                  : (Truthy(pod.spec.shareProcessNamespace) ? cri::POD : cri::CONTAINER));
-  ns->set_ipc(Truthy(pod.spec.hostIPC) ? cri::NODE : cri::POD);
+                  ? cri::v1::NODE
+                  : (Truthy(pod.spec.shareProcessNamespace) ? cri::v1::POD : cri::v1::CONTAINER));
+  ns->set_ipc(Truthy(pod.spec.hostIPC) ? cri::v1::NODE : cri::v1::POD);
   if (pod.spec.securityContext.has_value()) {
     const api::PodSecurityContext& psc = *pod.spec.securityContext;
     if (psc.runAsUser.has_value()) sc->mutable_run_as_user()->set_value(*psc.runAsUser);
@@ -466,10 +466,10 @@ Result<std::vector<EnvVar>> MakeEnvironment(const api::Pod& pod, const api::Cont
   return out;
 }
 
-cri::LinuxContainerResources MakeContainerResources(const api::Pod& pod,
-                                                    const api::Container& container,
-                                                    const PodConfigOptions& options) {
-  cri::LinuxContainerResources r;
+cri::v1::LinuxContainerResources MakeContainerResources(const api::Pod& pod,
+                                                        const api::Container& container,
+                                                        const PodConfigOptions& options) {
+  cri::v1::LinuxContainerResources r;
   const auto& req = Requests(container);
   const auto& lim = Limits(container);
   int64_t cpu_request = Get(req, "cpu").MilliValue();
@@ -511,14 +511,14 @@ std::string ContainerHash(const api::Container& container) {
   return Hex(digest, 4);
 }
 
-cri::ContainerConfig MakeContainerConfig(const api::Pod& pod, const api::Container& container,
-                                         uint32_t restart_count, const std::vector<EnvVar>& env,
-                                         const std::vector<cri::Mount>& mounts,
-                                         const PodConfigOptions& options) {
+cri::v1::ContainerConfig MakeContainerConfig(const api::Pod& pod, const api::Container& container,
+                                             uint32_t restart_count, const std::vector<EnvVar>& env,
+                                             const std::vector<cri::v1::Mount>& mounts,
+                                             const PodConfigOptions& options) {
   std::map<std::string, std::string> env_map;
   for (const auto& e : env) env_map[e.name] = e.value;
 
-  cri::ContainerConfig c;
+  cri::v1::ContainerConfig c;
   c.mutable_metadata()->set_name(container.name);
   c.mutable_metadata()->set_attempt(restart_count);
   c.mutable_image()->set_image(container.image);
@@ -553,11 +553,11 @@ cri::ContainerConfig MakeContainerConfig(const api::Pod& pod, const api::Contain
   *linux->mutable_resources() = MakeContainerResources(pod, container, options);
   auto* sc = linux->mutable_security_context();
   auto* ns = sc->mutable_namespace_options();
-  ns->set_network(Truthy(pod.spec.hostNetwork) ? cri::NODE : cri::POD);
+  ns->set_network(Truthy(pod.spec.hostNetwork) ? cri::v1::NODE : cri::v1::POD);
   ns->set_pid(Truthy(pod.spec.hostPID)
-                  ? cri::NODE
-                  : (Truthy(pod.spec.shareProcessNamespace) ? cri::POD : cri::CONTAINER));
-  ns->set_ipc(Truthy(pod.spec.hostIPC) ? cri::NODE : cri::POD);
+                  ? cri::v1::NODE
+                  : (Truthy(pod.spec.shareProcessNamespace) ? cri::v1::POD : cri::v1::CONTAINER));
+  ns->set_ipc(Truthy(pod.spec.hostIPC) ? cri::v1::NODE : cri::v1::POD);
   std::optional<int64_t> run_as_user;
   std::optional<int64_t> run_as_group;
   if (pod.spec.securityContext.has_value()) {

@@ -29,7 +29,10 @@
 
 namespace kubepp::kubelet {
 
-namespace cri = ::runtime::v1;
+// The generated CRI messages, as kubelet/cri/cri_client.h names them (cri::v1::...).
+namespace cri {
+namespace v1 = ::runtime::v1;
+}  // namespace cri
 
 // Labels CRI objects carry (upstream's kubelet types).
 inline constexpr char kPodNameLabel[] = "io.kubernetes.pod.name";
@@ -88,11 +91,11 @@ std::string PodHostname(const api::Pod& pod, const PodConfigOptions& options);
 // The pod's DNS per dnsPolicy (ClusterFirst, ClusterFirstWithHostNet, Default, None) plus
 // spec.dnsConfig. InvalidArgument for dnsPolicy None without dnsConfig nameservers is left to
 // validation; here None gives exactly dnsConfig.
-cri::DNSConfig MakeDnsConfig(const api::Pod& pod, const PodConfigOptions& options);
+cri::v1::DNSConfig MakeDnsConfig(const api::Pod& pod, const PodConfigOptions& options);
 // "/kubepods/burstable/pod<uid>", "/kubepods/besteffort/pod<uid>", "/kubepods/pod<uid>".
 std::string PodCgroupParent(const api::Pod& pod, const PodConfigOptions& options);
-cri::PodSandboxConfig MakeSandboxConfig(const api::Pod& pod, uint32_t attempt,
-                                        const PodConfigOptions& options);
+cri::v1::PodSandboxConfig MakeSandboxConfig(const api::Pod& pod, uint32_t attempt,
+                                            const PodConfigOptions& options);
 
 // $(VAR) references replaced from `env` (undefined ones stay as written); $$ is a literal $.
 std::string ExpandVars(std::string_view in, const std::map<std::string, std::string>& env);
@@ -112,14 +115,14 @@ std::vector<EnvVar> ServiceEnvVars(
 
 // cpu shares/quota/period, memory limit, oom_score_adj by QoS class (upstream's
 // GetContainerOOMScoreAdjust).
-cri::LinuxContainerResources MakeContainerResources(const api::Pod& pod,
-                                                    const api::Container& container,
-                                                    const PodConfigOptions& options);
+cri::v1::LinuxContainerResources MakeContainerResources(const api::Pod& pod,
+                                                        const api::Container& container,
+                                                        const PodConfigOptions& options);
 // A stable hash of the container spec (annotation io.kubernetes.container.hash), hex.
 std::string ContainerHash(const api::Container& container);
-cri::ContainerConfig MakeContainerConfig(const api::Pod& pod, const api::Container& container,
-                                         uint32_t restart_count, const std::vector<EnvVar>& env,
-                                         const std::vector<cri::Mount>& mounts,
-                                         const PodConfigOptions& options);
+cri::v1::ContainerConfig MakeContainerConfig(const api::Pod& pod, const api::Container& container,
+                                             uint32_t restart_count, const std::vector<EnvVar>& env,
+                                             const std::vector<cri::v1::Mount>& mounts,
+                                             const PodConfigOptions& options);
 
 }  // namespace kubepp::kubelet

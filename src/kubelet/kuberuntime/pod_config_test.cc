@@ -61,11 +61,11 @@ TEST(SandboxConfigTest, MetadataHostnameLogsLabelsCgroupAndPorts) {
   EXPECT_EQ(c.labels().at("app"), "web");
   EXPECT_EQ(c.labels().at(kPodUidLabel), "uid-1");
   EXPECT_EQ(c.linux().cgroup_parent(), "/kubepods/besteffort/poduid-1");
-  EXPECT_EQ(c.linux().security_context().namespace_options().network(), cri::POD);
-  EXPECT_EQ(c.linux().security_context().namespace_options().pid(), cri::CONTAINER);
+  EXPECT_EQ(c.linux().security_context().namespace_options().network(), cri::v1::POD);
+  EXPECT_EQ(c.linux().security_context().namespace_options().pid(), cri::v1::CONTAINER);
   ASSERT_EQ(c.port_mappings_size(), 1);
   EXPECT_EQ(c.port_mappings(0).host_port(), 8080);
-  EXPECT_EQ(c.port_mappings(0).protocol(), cri::TCP);
+  EXPECT_EQ(c.port_mappings(0).protocol(), cri::v1::TCP);
 
   pod.spec.hostname = std::string(70, 'a') + "-x";
   EXPECT_EQ(PodHostname(pod, Options()), std::string(63, 'a'));
@@ -73,7 +73,7 @@ TEST(SandboxConfigTest, MetadataHostnameLogsLabelsCgroupAndPorts) {
   EXPECT_EQ(PodHostname(pod, Options()), "node-1");
   EXPECT_EQ(
       MakeSandboxConfig(pod, 0, Options()).linux().security_context().namespace_options().network(),
-      cri::NODE);
+      cri::v1::NODE);
 }
 
 TEST(SandboxConfigTest, DnsPerPolicy) {
@@ -262,7 +262,7 @@ TEST(ContainerConfigTest, CommandResourcesAndSecurity) {
   pod.spec.securityContext->runAsUser = 5;
   pod.spec.securityContext->runAsGroup = 6;
   std::vector<EnvVar> env = {{"MSG", "hello"}};
-  cri::Mount m;
+  cri::v1::Mount m;
   m.set_container_path("/data");
   m.set_host_path("/node/vol");
   auto cfg = MakeContainerConfig(pod, c, 3, env, {m}, Options());
