@@ -24,5 +24,6 @@ int ApiServerMain(int argc, char** argv);
 int ControllerManagerMain(int argc, char** argv);
 int SchedulerMain(int argc, char** argv);
 int ImageMain(int argc, char** argv);
+int KubeletMain(int argc, char** argv);
 
 }  // namespace kubepp::cmd

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# `kubepp kubelet` as a process with its own containerd, checked with the real kubectl: the Node
+# registers with upstream's labels, --node-labels, --register-with-taints, podCIDR, addresses and
+# nodeInfo (containerd's version), Ready because containerd's CRI Status says so; the Lease in
+# kube-node-lease is renewed; SIGTERM stops the kubelet and its containerd (nothing left);
+# a restart re-registers the same Node. Needs root and containerd (skips otherwise). The
+# kubelet's containerd runs in its own mount namespace (no host /run/containerd). Loopback only;
+# every process started here is ended by PID.
+set -u
+kubepp=$1
+if [ "$(id -u)" != 0 ] || [ ! -x /usr/bin/containerd ]; then echo "skip: needs root and containerd"; exit 0; fi
+tmp=$(mktemp -d /tmp/kpp-e2e-XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+fail=0
+check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+eventually() {
+  local cond=$1 secs=$2
+  for _ in $(seq 1 $((secs * 10))); do eval "$cond" && return 0; sleep 0.1; done
+  return 1
+}
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$kubepp" apiserver --secure-port "$port" --data-dir "$tmp/data" >"$tmp/apiserver.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+cat >"$tmp/kubeconfig" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- cluster: {server: "http://127.0.0.1:$port"}
+  name: e2e
+contexts:
+- context: {cluster: e2e, user: e2e}
+  name: e2e
+current-context: e2e
+users:
+- name: e2e
+  user: {}
+KC
+export KUBECONFIG=$tmp/kubeconfig
+k() { kubectl "$@"; }
+
+out=$("$kubepp" kubelet --kubeconfig "$tmp/kubeconfig" --register-with-taints "nonsense" 2>&1); rc=$?
+check flags.bad-taint '[ $rc = 2 ] && [[ "$out" == *"invalid --register-with-taints"* ]]'
+
+start_kubelet() {
+  "$kubepp" kubelet --kubeconfig "$tmp/kubeconfig" --hostname-override e2e-node \
+    --root-dir "$tmp/k" --pod-cidr 198.18.42.0/24 --node-ip 198.18.255.42 \
+    --node-labels tier=edge --register-with-taints dedicated=e2e:NoSchedule >>"$tmp/kubelet.log" 2>&1 &
+  kubelet_pid=$!
+  pids+=($kubelet_pid)
+}
+start_kubelet
+ready() { k get node e2e-node -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null; }
+check node.ready 'eventually "[ \"\$(ready)\" = True ]" 30'
+check node.get 'k get nodes | grep e2e-node | grep -q " Ready "'
+check node.labels '[ "$(k get node e2e-node -o jsonpath="{.metadata.labels.kubernetes\.io/os}/{.metadata.labels.kubernetes\.io/hostname}/{.metadata.labels.tier}")" = linux/e2e-node/edge ]'
+check node.taint '[ "$(k get node e2e-node -o jsonpath="{.spec.taints[0].key}={.spec.taints[0].value}:{.spec.taints[0].effect}")" = dedicated=e2e:NoSchedule ]'
+check node.pod-cidr '[ "$(k get node e2e-node -o jsonpath={.spec.podCIDR})" = 198.18.42.0/24 ]'
+check node.address '[ "$(k get node e2e-node -o jsonpath="{.status.addresses[?(@.type==\"InternalIP\")].address}")" = 198.18.255.42 ]'
+check node.runtime '[[ "$(k get node e2e-node -o jsonpath={.status.nodeInfo.containerRuntimeVersion})" == containerd://1.6* ]]'
+check node.kubelet-version '[ "$(k get node e2e-node -o jsonpath={.status.nodeInfo.kubeletVersion})" = v1.32.0 ]'
+check node.capacity '[ "$(k get node e2e-node -o jsonpath={.status.capacity.pods})" = 110 ]'
+check node.describe 'k describe node e2e-node | grep -q "kubelet is posting ready status"'
+renew() { k -n kube-node-lease get lease e2e-node -o jsonpath='{.spec.renewTime}' 2>/dev/null; }
+check lease.exists 'eventually "[ -n \"\$(renew)\" ]" 15'
+first=$(renew)
+check lease.renewed 'eventually "[ \"\$(renew)\" != \"$first\" ]" 25'
+check no-host-run '[ ! -e /run/containerd/containerd.sock ]'
+uid=$(k get node e2e-node -o jsonpath={.metadata.uid})
+
+kill -TERM "$kubelet_pid"; wait "$kubelet_pid"; rc=$?
+check shutdown.clean-exit '[ $rc = 0 ]'
+check shutdown.containerd-gone '! pgrep -f "$tmp/k/containerd" >/dev/null'
+
+start_kubelet
+check restart.same-node 'eventually "[ \"\$(ready)\" = True ]" 30 && [ "$(k get node e2e-node -o jsonpath={.metadata.uid})" = "$uid" ]'
+kill -TERM "$kubelet_pid"; wait "$kubelet_pid"
+
+if [ $fail != 0 ]; then echo "--- kubelet"; tail -30 "$tmp/kubelet.log"; fi
+[ $fail = 0 ]
