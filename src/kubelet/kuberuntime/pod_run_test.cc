@@ -18,6 +18,7 @@
 #include "kubelet/containerd/testing/test_containerd.h"
 #include "kubelet/cri/cri_client.h"
 #include "kubelet/kuberuntime/pod_config.h"
+#include "kubelet/kuberuntime/runtime_manager.h"
 
 namespace kubepp::kubelet {
 namespace {
@@ -232,6 +233,66 @@ TEST_F(PodRunTest, SandboxAndContainersFromThePodSpec) {
   auto left = cri_->ListPodSandbox({});
   ASSERT_TRUE(left.IsOk());
   EXPECT_EQ(left->items_size(), 0);
+}
+
+TEST_F(PodRunTest, RuntimeManagerRunsAndKillsAPodAndReportsStartErrors) {
+  api::Pod pod;
+  pod.metadata.name = "managed";
+  pod.metadata.namespace_ = "default";
+  pod.metadata.uid = "uid-managed";
+  api::Container main;
+  main.name = "main";
+  main.image = "localhost/busybox:1.35";
+  main.command = {"sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.1; done"};
+  api::Container never;
+  never.name = "never";
+  never.image = "localhost/absent:1";
+  never.imagePullPolicy = "Never";
+  api::Container badref = main;
+  badref.name = "badref";
+  api::EnvVar e;
+  e.name = "X";
+  e.valueFrom = api::EnvVarSource{};
+  e.valueFrom->configMapKeyRef = api::ConfigMapKeySelector{.key = "k", .name = "missing"};
+  badref.env = {e};
+  pod.spec.containers = {main, never, badref};
+
+  RuntimeManager rm(*cri_, options_, EnvSources{});
+  auto sandbox = rm.RunSandbox(pod, 0);
+  ASSERT_TRUE(sandbox.IsOk()) << sandbox.status().ToString();
+  EXPECT_EQ(sandbox->ip.rfind("198.18.77.", 0), 0U) << sandbox->ip;
+
+  ContainerStartError err;
+  auto id = rm.StartContainer(pod, *sandbox, main, 0, {}, &err);
+  ASSERT_TRUE(id.IsOk()) << id.status().ToString();
+  EXPECT_TRUE(err.reason.empty());
+  EXPECT_FALSE(rm.StartContainer(pod, *sandbox, never, 0, {}, &err).IsOk());
+  EXPECT_EQ(err.reason, "ErrImageNeverPull");
+  EXPECT_EQ(err.message,
+            "Container image \"localhost/absent:1\" is not present with pull policy of Never");
+  EXPECT_FALSE(rm.StartContainer(pod, *sandbox, badref, 0, {}, &err).IsOk());
+  EXPECT_EQ(err.reason, "CreateContainerConfigError");
+  EXPECT_EQ(err.message, "configmap \"missing\" not found");
+
+  auto view = rm.GetPodState("uid-managed");
+  ASSERT_TRUE(view.IsOk()) << view.status().ToString();
+  ASSERT_EQ(view->sandboxes.size(), 1U);
+  ASSERT_EQ(view->containers.size(), 1U);
+  EXPECT_EQ(view->containers[0].state(), cri::v1::CONTAINER_RUNNING);
+
+  // A graceful kill: the trap answers SIGTERM with exit 0 well within the grace period.
+  ASSERT_TRUE(rm.KillPod("uid-managed", std::chrono::seconds(10), /*remove=*/false).IsOk());
+  view = rm.GetPodState("uid-managed");
+  ASSERT_TRUE(view.IsOk());
+  ASSERT_EQ(view->containers.size(), 1U);
+  EXPECT_EQ(view->containers[0].state(), cri::v1::CONTAINER_EXITED);
+  EXPECT_EQ(view->containers[0].exit_code(), 0);
+  EXPECT_EQ(view->sandboxes[0].state(), cri::v1::SANDBOX_NOTREADY);
+  ASSERT_TRUE(rm.KillPod("uid-managed", std::chrono::seconds(1), /*remove=*/true).IsOk());
+  view = rm.GetPodState("uid-managed");
+  ASSERT_TRUE(view.IsOk());
+  EXPECT_TRUE(view->sandboxes.empty());
+  EXPECT_TRUE(view->containers.empty());
 }
 
 }  // namespace
