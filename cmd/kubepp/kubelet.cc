@@ -1,13 +1,15 @@
-// `kubepp kubelet`: the node agent (upstream's kubelet), with upstream's flag names. Today it
-// runs the node's container runtime (its own containerd under --root-dir, or an existing one
-// with --container-runtime-endpoint) and keeps the Node registered, its status current and
-// its Lease renewed; running the pods bound to the node comes with the pod workers (issue #7).
+// `kubepp kubelet`: the node agent (upstream's kubelet), with upstream's flag names: runs the
+// node's container runtime (its own containerd under --root-dir with kubepp's built-in images,
+// or an existing one with --container-runtime-endpoint), keeps the Node registered, its status
+// current and its Lease renewed, and runs the pods bound to the node (issue #7).
 #include "kubelet/kubelet/kubelet.h"
 
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <cctype>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -57,6 +59,25 @@ bool ParseTaints(const std::string& text, std::vector<api::Taint>& out) {
   return true;
 }
 
+// nameserver/search/options lines of a resolv.conf into the pods' host resolver settings.
+void ReadResolvConf(const std::string& path, kubelet::PodConfigOptions& pods) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::stringstream ss(line);
+    std::string key;
+    ss >> key;
+    std::string v;
+    if (key == "nameserver") {
+      if (ss >> v) pods.host_nameservers.push_back(v);
+    } else if (key == "search" || key == "domain") {
+      while (ss >> v) pods.host_searches.push_back(v);
+    } else if (key == "options") {
+      while (ss >> v) pods.host_options.push_back(v);
+    }
+  }
+}
+
 std::string HostName() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
@@ -103,6 +124,27 @@ int KubeletMain(int argc, char** argv) {
   app.add_option("--sandbox-image", options.containerd.sandbox_image,
                  "The pause image of pod sandboxes (kubepp's own containerd)")
       ->capture_default_str();
+  bool isolate_pod_network = false;
+  app.add_flag("--isolate-pod-network", isolate_pod_network,
+               "Run the node's containerd, and so the pods' CNI bridge, veths and iptables rules, "
+               "in a network namespace of its own (tests; pods are then unreachable from the "
+               "host)");
+  std::vector<std::string> cluster_dns;
+  std::string cluster_domain = "cluster.local";
+  std::string cgroup_root = "/kubepods";
+  std::string resolv_conf = "/etc/resolv.conf";
+  app.add_option("--cluster-dns", cluster_dns, "DNS server IPs for pods (comma separated)")
+      ->delimiter(',');
+  app.add_option("--cluster-domain", cluster_domain, "The cluster's DNS domain")
+      ->capture_default_str();
+  app.add_option("--cgroup-root", cgroup_root, "Root cgroup of the pods' cgroups")
+      ->capture_default_str();
+  app.add_option("--resolv-conf", resolv_conf,
+                 "Resolver configuration for pods with dnsPolicy Default")
+      ->capture_default_str();
+  app.add_option("--pause-binary", options.pause_binary,
+                 "kubepp-pause for the built-in localhost/pause:kubepp image (default: next to "
+                 "kubepp)");
   app.add_option("-v,--v", verbosity, "Log verbosity");
   try {
     app.parse(argc, argv);
@@ -122,6 +164,16 @@ int KubeletMain(int argc, char** argv) {
   node.node_name = node.hostname;
   // Our own containerd keeps shim sockets and sandbox mounts off the host's /run.
   options.containerd.private_mounts = true;
+  options.containerd.new_network_namespace = isolate_pod_network;
+  if (options.pause_binary.empty()) {
+    std::error_code ec;
+    auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) options.pause_binary = (self.parent_path() / "kubepp-pause").string();
+  }
+  for (const auto& d : cluster_dns) options.pods.cluster_dns.push_back(d);
+  options.pods.cluster_domain = cluster_domain;
+  options.pods.cgroup_root = cgroup_root;
+  ReadResolvConf(resolv_conf, options.pods);
   InitLogging({.verbosity = verbosity});
 
   auto client_config = ClientConfigFromFlags(kubeconfig, master, "kubepp-kubelet");

@@ -16,7 +16,7 @@ std::span<const Role> Roles() {
            &ControllerManagerMain, ""},
       Role{"cloud-controller-manager", "routes, load balancers and node life for a provider",
            nullptr, "issue #9"},
-      Role{"kubelet", "the node agent: registers the node, runs its containerd (pods: issue #7)",
+      Role{"kubelet", "the node agent: runs pods through containerd over CRI",
            &KubeletMain, ""},
       Role{"proxy", "kube-proxy: Service addresses in the kernel (nftables/iptables)", nullptr,
            "issue #8"},

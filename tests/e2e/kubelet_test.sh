@@ -3,7 +3,9 @@
 # registers with upstream's labels, --node-labels, --register-with-taints, podCIDR, addresses and
 # nodeInfo (containerd's version), Ready because containerd's CRI Status says so; the Lease in
 # kube-node-lease is renewed; SIGTERM stops the kubelet and its containerd (nothing left);
-# a restart re-registers the same Node. Needs root and containerd (skips otherwise). The
+# pods bound to the node run (env from a ConfigMap, podIP from the CNI bridge, logs, Succeeded,
+# CrashLoopBackOff, CreateContainerConfigError) and deletion removes them; a restart
+# re-registers the same Node. Needs root and containerd (skips otherwise). The
 # kubelet's containerd runs in its own mount namespace (no host /run/containerd). Loopback only;
 # every process started here is ended by PID.
 set -u
@@ -51,7 +53,8 @@ check flags.bad-taint '[ $rc = 2 ] && [[ "$out" == *"invalid --register-with-tai
 start_kubelet() {
   "$kubepp" kubelet --kubeconfig "$tmp/kubeconfig" --hostname-override e2e-node \
     --root-dir "$tmp/k" --pod-cidr 198.18.42.0/24 --node-ip 198.18.255.42 \
-    --node-labels tier=edge --register-with-taints dedicated=e2e:NoSchedule >>"$tmp/kubelet.log" 2>&1 &
+    --node-labels tier=edge --register-with-taints dedicated=e2e:NoSchedule \
+    --isolate-pod-network --cgroup-root "/kpp-e2e-$$" >>"$tmp/kubelet.log" 2>&1 &
   kubelet_pid=$!
   pids+=($kubelet_pid)
 }
@@ -74,6 +77,81 @@ check lease.renewed 'eventually "[ \"\$(renew)\" != \"$first\" ]" 25'
 check no-host-run '[ ! -e /run/containerd/containerd.sock ]'
 uid=$(k get node e2e-node -o jsonpath={.metadata.uid})
 
+# Pods bound to the node run (kubepp's built-in images, imported at start).
+cat >"$tmp/pods.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: greeting}
+data: {who: world}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sleeper}
+spec:
+  nodeName: e2e-node
+  terminationGracePeriodSeconds: 2
+  containers:
+  - name: main
+    image: localhost/busybox:1.35
+    command: ["sh", "-c", "echo hello $(WHO); sleep 3600"]
+    env:
+    - name: WHO
+      valueFrom: {configMapKeyRef: {name: greeting, key: who}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: once}
+spec:
+  nodeName: e2e-node
+  restartPolicy: Never
+  containers:
+  - name: main
+    image: localhost/busybox:1.35
+    command: ["sh", "-c", "exit 0"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: crasher}
+spec:
+  nodeName: e2e-node
+  restartPolicy: Always
+  containers:
+  - name: main
+    image: localhost/busybox:1.35
+    command: ["sh", "-c", "exit 3"]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: badref}
+spec:
+  nodeName: e2e-node
+  containers:
+  - name: main
+    image: localhost/busybox:1.35
+    command: ["sleep", "3600"]
+    env:
+    - name: X
+      valueFrom: {secretKeyRef: {name: nothere, key: k}}
+YAML
+check pods.created 'k apply -f "$tmp/pods.yaml" >/dev/null'
+phase() { k get pod "$1" -o jsonpath='{.status.phase}' 2>/dev/null; }
+check pod.running 'eventually "[ \"\$(phase sleeper)\" = Running ]" 60'
+check pod.ready '[ "$(k get pod sleeper -o jsonpath="{.status.conditions[?(@.type==\"Ready\")].status}")" = True ]'
+check pod.ip '[[ "$(k get pod sleeper -o jsonpath={.status.podIP})" == 198.18.42.* ]]'
+check pod.container-id '[[ "$(k get pod sleeper -o jsonpath={.status.containerStatuses[0].containerID})" == containerd://* ]]'
+check pod.get-wide 'k get pod sleeper -o wide | grep -q "1/1 *Running"'
+log=$(ls "$tmp"/k/pods/default_sleeper_*/main/0.log 2>/dev/null | head -1)
+check pod.log-file '[ -n "$log" ] && grep -q "stdout F hello world" "$log"'
+check pod.succeeded 'eventually "[ \"\$(phase once)\" = Succeeded ]" 60'
+check pod.crashloop 'eventually "k get pod crasher -o jsonpath={.status.containerStatuses[0].state.waiting.reason} | grep -q CrashLoopBackOff" 60'
+check pod.crash-exit-code '[ "$(k get pod crasher -o jsonpath={.status.containerStatuses[0].lastState.terminated.exitCode})" = 3 ]'
+check pod.config-error 'eventually "[ \"\$(k get pod badref -o jsonpath={.status.containerStatuses[0].state.waiting.reason})\" = CreateContainerConfigError ]" 60'
+check pod.config-error-message '[ "$(k get pod badref -o jsonpath={.status.containerStatuses[0].state.waiting.message})" = "secret \"nothere\" not found" ]'
+check pod.delete 'k delete pod sleeper --timeout=60s >/dev/null'
+check pod.gone '! k get pod sleeper >/dev/null 2>&1'
+k delete pod once crasher badref --timeout=60s >/dev/null 2>&1
+check pods.all-gone 'eventually "[ -z \"\$(k get pods -o name)\" ]" 30'
+
 kill -TERM "$kubelet_pid"; wait "$kubelet_pid"; rc=$?
 check shutdown.clean-exit '[ $rc = 0 ]'
 check shutdown.containerd-gone '! pgrep -f "$tmp/k/containerd" >/dev/null'
@@ -82,5 +160,9 @@ start_kubelet
 check restart.same-node 'eventually "[ \"\$(ready)\" = True ]" 30 && [ "$(k get node e2e-node -o jsonpath={.metadata.uid})" = "$uid" ]'
 kill -TERM "$kubelet_pid"; wait "$kubelet_pid"
 
+# The cgroups runc made for the pods (under --cgroup-root) go with the test.
+for h in /sys/fs/cgroup/*/kpp-e2e-$$; do
+  [ -d "$h" ] && find "$h" -depth -type d -exec rmdir {} \; 2>/dev/null
+done
 if [ $fail != 0 ]; then echo "--- kubelet"; tail -30 "$tmp/kubelet.log"; fi
 [ $fail = 0 ]

@@ -1,8 +1,7 @@
-// Kubelet: `kubepp kubelet`'s engine, assembled slice by slice (issue #7). Today: the node's
-// container runtime (its own supervised containerd, or an existing one by socket), the CRI
-// client, and the Node (registration, status whose Ready condition follows the runtime's CRI
-// Status, heartbeat Lease). Pod workers come next; until then pods bound to the node are not
-// run.
+// Kubelet: `kubepp kubelet`'s engine (issue #7): the node's container runtime (its own
+// supervised containerd with kubepp's built-in images imported, or an existing one by socket),
+// the CRI client, the Node (registration, status whose Ready condition follows the runtime's
+// CRI Status, heartbeat Lease) and the pod workers that run the pods bound to the node.
 //
 //   KubeletOptions o{.node = {.node_name = "node-1", ...}, .root_dir = "/var/lib/kubepp/node-1"};
 //   auto k = Kubelet::Start(runtime, client, o);   // containerd up, node registering
@@ -20,6 +19,7 @@
 #include "client/rest_client.h"
 #include "kubelet/containerd/containerd.h"
 #include "kubelet/cri/cri_client.h"
+#include "kubelet/kubelet/pod_workers.h"
 #include "kubelet/nodestatus/node_status.h"
 
 namespace kubepp::kubelet {
@@ -31,6 +31,12 @@ struct KubeletOptions {
   // containerd under <root_dir>/containerd with `containerd` below.
   std::string runtime_endpoint;
   ContainerdOptions containerd;  // data_dir and pod_cidr are filled from root_dir / node
+  // How pods become CRI configs (pod_logs_root, host IPs, allocatable are filled in).
+  PodConfigOptions pods;
+  // kubepp-pause for the built-in images imported into our own containerd at start
+  // (localhost/pause:kubepp, localhost/busybox:1.35); "" = none imported.
+  std::string pause_binary;
+  std::string ctr_binary = "/usr/bin/ctr";
 };
 
 // What the runtime's CRI Status/Version say, as the node's Ready condition wants it (upstream's
@@ -57,6 +63,13 @@ class Kubelet {
   std::unique_ptr<Containerd> containerd_;
   std::unique_ptr<cri::CriClient> cri_;
   std::unique_ptr<NodeStatusManager> node_status_;
+  std::unique_ptr<PodWorkers> pod_workers_;
 };
+
+// Builds kubepp's built-in images (pause from `pause_binary`, busybox from /bin/busybox) into
+// `dir` and imports those the runtime lacks with ctr (namespace k8s.io).
+Status ImportBuiltinImages(cri::CriClient& cri, const std::string& socket,
+                           const std::string& pause_binary, const std::string& ctr_binary,
+                           const std::string& dir);
 
 }  // namespace kubepp::kubelet
