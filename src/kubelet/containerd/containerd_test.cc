@@ -24,6 +24,7 @@ using namespace std::chrono_literals;
 bool ProcessExists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
 TEST(ContainerdTest, StartAnswersCriVersionAndStopLeavesNoProcess) {
+  if (!testing::CanRunContainerd()) GTEST_SKIP() << "needs root and containerd";
   auto t = testing::TestContainerd::Start();
   ASSERT_TRUE(t.IsOk()) << t.status().ToString();
   Containerd& containerd = (*t)->Get();
@@ -54,6 +55,7 @@ TEST(ContainerdTest, StartAnswersCriVersionAndStopLeavesNoProcess) {
 }
 
 TEST(ContainerdTest, ConnectAttachesToARunningContainerdWithoutOwningIt) {
+  if (!testing::CanRunContainerd()) GTEST_SKIP() << "needs root and containerd";
   auto t = testing::TestContainerd::Start();
   ASSERT_TRUE(t.IsOk()) << t.status().ToString();
   auto other = Containerd::Connect((*t)->Get().Endpoint(), 10s);
@@ -70,6 +72,7 @@ TEST(ContainerdTest, ConnectAttachesToARunningContainerdWithoutOwningIt) {
 }
 
 TEST(ContainerdTest, StartRefusesADataDirWhoseContainerdStillRuns) {
+  if (!testing::CanRunContainerd()) GTEST_SKIP() << "needs root and containerd";
   auto t = testing::TestContainerd::Start();
   ASSERT_TRUE(t.IsOk()) << t.status().ToString();
   ContainerdOptions o{.data_dir = (*t)->Dir(), .kill_with_parent = true};
@@ -89,6 +92,7 @@ TEST(ContainerdTest, ConnectToNothingIsUnavailable) {
 }
 
 TEST(ContainerdTest, AContainerdThatExitsAtStartFailsWithItsLog) {
+  if (!testing::CanRunContainerd()) GTEST_SKIP() << "needs root and containerd";
   // /bin/false stands for a containerd that dies at once (bad config, missing modules).
   std::string dir = "/tmp/kpp-ctd-bad-XXXXXX";
   ASSERT_NE(::mkdtemp(dir.data()), nullptr);
@@ -111,6 +115,7 @@ bool IsMountPoint(const std::string& path) {
 }
 
 TEST(ContainerdTest, UnmountUnderRemovesNestedMounts) {
+  if (!testing::CanRunContainerd()) GTEST_SKIP() << "needs root and containerd";
   std::string dir = "/tmp/kpp-mnt-XXXXXX";
   ASSERT_NE(::mkdtemp(dir.data()), nullptr);
   const std::string outer = dir + "/state/a";

@@ -10,6 +10,8 @@
 
 namespace kubepp::kubelet::testing {
 
+bool CanRunContainerd() { return ::geteuid() == 0 && ::access("/usr/bin/containerd", X_OK) == 0; }
+
 Result<std::unique_ptr<TestContainerd>> TestContainerd::Start(ContainerdOptions options) {
   std::string templ = "/tmp/kpp-ctd-XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) {

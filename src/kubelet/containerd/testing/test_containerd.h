@@ -18,6 +18,10 @@
 
 namespace kubepp::kubelet::testing {
 
+// Whether this process can run containerd (root, and /usr/bin/containerd installed); tests
+// skip otherwise, as every containerd test in the tree does.
+bool CanRunContainerd();
+
 class TestContainerd {
  public:
   // `options.data_dir` is replaced by the temporary directory; the rest is used as given.
