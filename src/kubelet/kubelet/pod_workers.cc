@@ -298,6 +298,14 @@ void PodWorkers::SyncRunning(const api::Pod& pod) {
     memory->waiting[name] = {kReasonCrashLoopBackOff, message};
   }
 
+  // Re-read the runtime only when this sync changed it; the relist of a settled pod costs one
+  // read.
+  const bool acted =
+      actions.kill_pod || actions.create_sandbox || starting || !actions.containers_to_kill.empty();
+  if (!acted) {
+    WriteStatus(pod, *memory, *view);
+    return;
+  }
   auto fresh = runtime_manager_->GetPodState(uid);
   if (fresh.IsOk()) WriteStatus(pod, *memory, *fresh);
 }

@@ -156,6 +156,36 @@ Result<std::string> ResourceFieldValue(const api::Pod& pod, const api::Container
   return Status::Invalid("unsupported container resource: " + r);
 }
 
+// Upstream's namespacesForPod: the node's namespaces for hostNetwork/hostPID/hostIPC, the
+// pod's for network and IPC, the container's own PID namespace unless shareProcessNamespace.
+void SetNamespaceOptions(const api::Pod& pod, cri::v1::NamespaceOption& ns) {
+  ns.set_network(Truthy(pod.spec.hostNetwork) ? cri::v1::NODE : cri::v1::POD);
+  ns.set_pid(Truthy(pod.spec.hostPID)
+                 ? cri::v1::NODE
+                 : (Truthy(pod.spec.shareProcessNamespace) ? cri::v1::POD : cri::v1::CONTAINER));
+  ns.set_ipc(Truthy(pod.spec.hostIPC) ? cri::v1::NODE : cri::v1::POD);
+}
+
+// A configMapKeyRef / secretKeyRef: the object's value for the key; nullopt when optional and
+// missing; NotFound with upstream's messages otherwise. `kind` is "configmap" / "secret" in
+// the not-found message and "ConfigMap" / "Secret" in the missing-key one.
+template <typename Object, typename Ref>
+Result<std::optional<std::string>> KeyRefValue(const std::shared_ptr<const Object>& obj,
+                                               const Ref& ref, const std::string& ns,
+                                               const char* kind, const char* kind_title) {
+  if (obj == nullptr) {
+    if (Truthy(ref.optional)) return std::optional<std::string>();
+    return Status::NotFound(std::string(kind) + " \"" + ref.name + "\" not found");
+  }
+  auto it = obj->data.find(ref.key);
+  if (it == obj->data.end()) {
+    if (Truthy(ref.optional)) return std::optional<std::string>();
+    return Status::NotFound("couldn't find key " + ref.key + " in " + kind_title + " " + ns + "/" +
+                            ref.name);
+  }
+  return std::optional<std::string>(it->second);
+}
+
 std::string Hex(const unsigned char* data, size_t n) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
@@ -265,12 +295,7 @@ cri::v1::PodSandboxConfig MakeSandboxConfig(const api::Pod& pod, uint32_t attemp
   auto* linux = c.mutable_linux();
   linux->set_cgroup_parent(PodCgroupParent(pod, options));
   auto* sc = linux->mutable_security_context();
-  auto* ns = sc->mutable_namespace_options();
-  ns->set_network(Truthy(pod.spec.hostNetwork) ? cri::v1::NODE : cri::v1::POD);
-  ns->set_pid(Truthy(pod.spec.hostPID)
-                  ? cri::v1::NODE
-                  : (Truthy(pod.spec.shareProcessNamespace) ? cri::v1::POD : cri::v1::CONTAINER));
-  ns->set_ipc(Truthy(pod.spec.hostIPC) ? cri::v1::NODE : cri::v1::POD);
+  SetNamespaceOptions(pod, *sc->mutable_namespace_options());
   if (pod.spec.securityContext.has_value()) {
     const api::PodSecurityContext& psc = *pod.spec.securityContext;
     if (psc.runAsUser.has_value()) sc->mutable_run_as_user()->set_value(*psc.runAsUser);
@@ -426,31 +451,17 @@ Result<std::vector<EnvVar>> MakeEnvironment(const api::Pod& pod, const api::Cont
       } else if (src.configMapKeyRef.has_value()) {
         const auto& ref = *src.configMapKeyRef;
         auto cm = sources.config_map ? sources.config_map(ns, ref.name) : nullptr;
-        if (cm == nullptr) {
-          if (Truthy(ref.optional)) continue;
-          return Status::NotFound("configmap \"" + ref.name + "\" not found");
-        }
-        auto it = cm->data.find(ref.key);
-        if (it == cm->data.end()) {
-          if (Truthy(ref.optional)) continue;
-          return Status::NotFound("couldn't find key " + ref.key + " in ConfigMap " + ns + "/" +
-                                  ref.name);
-        }
-        value = it->second;
+        auto v = KeyRefValue(cm, ref, ns, "configmap", "ConfigMap");
+        if (!v.IsOk()) return v.status();
+        if (!v->has_value()) continue;
+        value = std::move(**v);
       } else if (src.secretKeyRef.has_value()) {
         const auto& ref = *src.secretKeyRef;
         auto sec = sources.secret ? sources.secret(ns, ref.name) : nullptr;
-        if (sec == nullptr) {
-          if (Truthy(ref.optional)) continue;
-          return Status::NotFound("secret \"" + ref.name + "\" not found");
-        }
-        auto it = sec->data.find(ref.key);
-        if (it == sec->data.end()) {
-          if (Truthy(ref.optional)) continue;
-          return Status::NotFound("couldn't find key " + ref.key + " in Secret " + ns + "/" +
-                                  ref.name);
-        }
-        value = api::protobuf_internal::Base64Decode(it->second).value_or(it->second);
+        auto v = KeyRefValue(sec, ref, ns, "secret", "Secret");
+        if (!v.IsOk()) return v.status();
+        if (!v->has_value()) continue;
+        value = api::protobuf_internal::Base64Decode(**v).value_or(**v);
       }
     }
     set(e.name, value);
@@ -552,12 +563,7 @@ cri::v1::ContainerConfig MakeContainerConfig(const api::Pod& pod, const api::Con
   auto* linux = c.mutable_linux();
   *linux->mutable_resources() = MakeContainerResources(pod, container, options);
   auto* sc = linux->mutable_security_context();
-  auto* ns = sc->mutable_namespace_options();
-  ns->set_network(Truthy(pod.spec.hostNetwork) ? cri::v1::NODE : cri::v1::POD);
-  ns->set_pid(Truthy(pod.spec.hostPID)
-                  ? cri::v1::NODE
-                  : (Truthy(pod.spec.shareProcessNamespace) ? cri::v1::POD : cri::v1::CONTAINER));
-  ns->set_ipc(Truthy(pod.spec.hostIPC) ? cri::v1::NODE : cri::v1::POD);
+  SetNamespaceOptions(pod, *sc->mutable_namespace_options());
   std::optional<int64_t> run_as_user;
   std::optional<int64_t> run_as_group;
   if (pod.spec.securityContext.has_value()) {
